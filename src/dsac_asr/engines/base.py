@@ -1,0 +1,57 @@
+"""The engine interface: audio samples in, timed words grouped in segments out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+ProgressCallback = Callable[[float], None]
+"""Called with the fraction (0..1) of the audio recognised so far."""
+
+
+@dataclass(frozen=True)
+class RecognizedWord:
+    """A word as an engine recognised it, times relative to the audio given."""
+
+    text: str
+    start_s: float
+    end_s: float
+    confidence: float
+
+
+@dataclass(frozen=True)
+class RecognizedSegment:
+    """Words an engine produced together, with the engine's own text for them."""
+
+    text: str
+    words: tuple[RecognizedWord, ...]
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class RecognitionRequest:
+    """What to recognise: language (ISO 639-3) and optional domain prompt."""
+
+    language: str
+    domain_prompt: str | None = None
+    hotwords: str | None = None
+    candidate_languages: tuple[str, ...] = ()
+
+
+class Engine(Protocol):
+    """A loaded model that recognises mono float32 audio at ``sample_rate_hz``."""
+
+    sample_rate_hz: int
+
+    def recognize(
+        self,
+        samples: npt.NDArray[np.float32],
+        request: RecognitionRequest,
+        on_progress: ProgressCallback | None = None,
+    ) -> list[RecognizedSegment]:
+        """Recognise ``samples`` and return segments in time order."""
+        ...

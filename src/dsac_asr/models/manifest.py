@@ -1,0 +1,91 @@
+"""The model manifest: what a model folder holds and what it serves."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from dsac_asr.errors import ModelError
+from dsac_asr.models.languages import normalize_language
+
+MANIFEST_NAME = "manifest.json"
+
+
+class Band(StrEnum):
+    """Audio bandwidth a model is trained for."""
+
+    NB = "nb"
+    BB = "bb"
+
+    @property
+    def sample_rate_hz(self) -> int:
+        """The sample rate a model of this band expects."""
+        return 8000 if self is Band.NB else 16000
+
+    @classmethod
+    def parse(cls, value: str | int) -> Band:
+        """Accept ``nb``/``bb``, the seed's ``NB``/``BB``, or a rate in Hz."""
+        text = str(value).strip().lower()
+        if text in ("nb", "8k", "8000", "narrowband"):
+            return cls.NB
+        if text in ("bb", "wb", "16k", "16000", "broadband", "wideband"):
+            return cls.BB
+        raise ValueError(f"unknown band {value!r}: use nb (8 kHz) or bb (16 kHz)")
+
+
+class ModelManifest(BaseModel):
+    """Contents of a model folder's ``manifest.json``."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    engine: Literal["whisper", "kaldi"]
+    languages: list[str]
+    band: Band
+    domain: str | None = None
+    version: str = "1"
+    source: str = "local"
+    description: str = ""
+    priority: int = 0
+
+    @field_validator("languages")
+    @classmethod
+    def _canonical_languages(cls, value: list[str]) -> list[str]:
+        return [normalize_language(code) for code in value]
+
+
+class InstalledModel(BaseModel):
+    """A manifest plus where its files are."""
+
+    manifest: ModelManifest
+    path: Path
+    weight_parts: tuple[Path, ...] = ()
+    bundled: bool = False
+
+    @property
+    def id(self) -> str:
+        """The model id."""
+        return self.manifest.id
+
+    def size_bytes(self) -> int:
+        """Total size of the model's files (links followed)."""
+        files = [p for p in self.path.rglob("*") if p.is_file()]
+        return sum(p.stat().st_size for p in [*files, *self.weight_parts])
+
+
+def read_manifest(folder: Path) -> ModelManifest:
+    """Read and validate ``folder/manifest.json``."""
+    path = folder / MANIFEST_NAME
+    try:
+        return ModelManifest.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, ValidationError) as exc:
+        raise ModelError(f"bad model manifest {path}: {exc}") from exc
+
+
+def write_manifest(folder: Path, manifest: ModelManifest) -> Path:
+    """Write ``manifest`` as ``folder/manifest.json`` and return the path."""
+    path = folder / MANIFEST_NAME
+    path.write_text(manifest.model_dump_json(indent=2, exclude_none=True) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,26 @@
+"""Shared fixtures: test speech is made by the tests, never downloaded."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from speech import have_tts, speak  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def speech_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A session-wide folder for generated speech."""
+    return tmp_path_factory.mktemp("speech")
+
+
+@pytest.fixture(scope="session")
+def english_wav(speech_dir: Path) -> Path:
+    """A short clean English sentence (flite slt voice, 16 kHz WAV)."""
+    if not have_tts():
+        pytest.fail("espeak-ng and flite are required: apt-get install espeak-ng flite")
+    return speak("The quick brown fox jumps over the lazy dog.", speech_dir / "fox.wav")
