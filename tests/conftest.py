@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from speech import have_tts, speak  # noqa: E402
+from speech import have_tts, speak
 
 
 @pytest.fixture(scope="session")

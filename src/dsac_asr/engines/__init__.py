@@ -1,0 +1,70 @@
+"""Recognition engines. Models load once per process and are reused."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from dsac_asr.engines.base import (
+    Engine,
+    ProgressCallback,
+    RecognitionRequest,
+    RecognizedSegment,
+    RecognizedWord,
+)
+from dsac_asr.models.manifest import InstalledModel
+
+__all__ = [
+    "Engine",
+    "EngineOptions",
+    "ProgressCallback",
+    "RecognitionRequest",
+    "RecognizedSegment",
+    "RecognizedWord",
+    "clear_engine_cache",
+    "load_engine",
+]
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Process-wide engine settings (from ``Settings``)."""
+
+    compute_type: str = "int8"
+    cpu_threads: int = 0
+    budget_factor: float = 3.0
+
+
+_cache: dict[tuple[str, str, EngineOptions], Engine] = {}
+_lock = threading.Lock()
+
+
+def load_engine(model: InstalledModel, options: EngineOptions | None = None) -> Engine:
+    """The engine for ``model``, loaded on first use and cached for the process."""
+    options = options or EngineOptions()
+    key = (model.id, str(model.path), options)
+    with _lock:
+        if key not in _cache:
+            _cache[key] = _create(model, options)
+        return _cache[key]
+
+
+def _create(model: InstalledModel, options: EngineOptions) -> Engine:
+    if model.manifest.engine == "kaldi":
+        from dsac_asr.engines.kaldi import KaldiEngine
+
+        return KaldiEngine(model)
+    from dsac_asr.engines.whisper import WhisperEngine, WhisperOptions
+
+    whisper_options = WhisperOptions(
+        compute_type=options.compute_type,
+        cpu_threads=options.cpu_threads,
+        budget_factor=options.budget_factor,
+    )
+    return WhisperEngine(model, whisper_options)
+
+
+def clear_engine_cache() -> None:
+    """Forget every loaded engine (frees their memory once unreferenced)."""
+    with _lock:
+        _cache.clear()

@@ -1,0 +1,95 @@
+"""The ``dsac-asr`` command line: a thin shell around the pipeline."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from dsac_asr import __version__
+from dsac_asr.cli_models import models_app
+from dsac_asr.cli_output import OutputTarget, ProgressBar
+from dsac_asr.config import Settings
+from dsac_asr.errors import DsacError
+from dsac_asr.pipeline import Pipeline, TranscriptionOptions
+from dsac_asr.transcript import OutputFormat, render
+
+app = typer.Typer(
+    help="Speech recognition for South African languages.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(models_app, name="models")
+stderr = Console(stderr=True, highlight=False)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"dsac-asr {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Speech recognition for South African languages."""
+
+
+@app.command()
+def transcribe(
+    inputs: Annotated[list[Path], typer.Argument(help="Audio or video files.", show_default=False)],
+    language: Annotated[
+        str, typer.Option("--language", "-l", help="eng, afr, zul, sot (sto), xho, ... or mul.")
+    ] = "eng",
+    band: Annotated[str, typer.Option(help="auto, nb (8 kHz) or bb (16 kHz).")] = "auto",
+    channels: Annotated[str, typer.Option(help="auto, mix or separate.")] = "auto",
+    domain: Annotated[str | None, typer.Option(help="Domain, e.g. PARL.")] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Model id.")] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.JSON,
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="File, folder, or - for stdout.")
+    ] = None,
+) -> None:
+    """Transcribe INPUT files; a bad file is reported and the others still run."""
+    pipeline = Pipeline.from_settings(Settings())
+    options = TranscriptionOptions(language, band, channels, domain, model)
+    target = OutputTarget.choose(output, fmt, len(inputs))
+    failures = sum(not _transcribe_one(pipeline, path, options, fmt, target) for path in inputs)
+    if failures:
+        raise typer.Exit(code=1)
+
+
+def _transcribe_one(
+    pipeline: Pipeline,
+    path: Path,
+    options: TranscriptionOptions,
+    fmt: OutputFormat,
+    target: OutputTarget,
+) -> bool:
+    try:
+        with ProgressBar(stderr, path.name) as progress:
+            transcript = pipeline.transcribe(path, options, progress.update)
+    except DsacError as exc:
+        stderr.print(f"error: {path}: {exc.message}", soft_wrap=True, markup=False)
+        return False
+    if "notes" in transcript.metadata:
+        stderr.print(f"note: {path}: {transcript.metadata['notes']}", markup=False)
+    utterance_id = re.sub(r"\s+", "_", path.stem) or "audio"
+    target.write(path, render(transcript, fmt, utterance_id=utterance_id))
+    return True
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except DsacError as exc:
+        stderr.print(f"error: {exc.message}", soft_wrap=True, markup=False)
+        sys.exit(1)

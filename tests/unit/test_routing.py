@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dsac_asr.errors import ModelNotFoundError, NoModelForRequestError
+from dsac_asr.models.manifest import Band, ModelManifest, write_manifest
+from dsac_asr.models.registry import ModelRegistry, RouteRequest
+
+
+def _install(root: Path, model_id: str, **fields: object) -> None:
+    folder = root / model_id
+    folder.mkdir(parents=True)
+    manifest = ModelManifest.model_validate({"id": model_id, "engine": "kaldi", **fields})
+    write_manifest(folder, manifest)
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> ModelRegistry:
+    _install(tmp_path, "zul-nb", languages=["zul"], band="nb")
+    _install(tmp_path, "zul-nb-parl", languages=["zul"], band="nb", domain="PARL")
+    _install(tmp_path, "eng-nb", languages=["eng"], band="nb")
+    _install(tmp_path, "sot-bb", languages=["sto"], band="bb")
+    return ModelRegistry(tmp_path)
+
+
+def test_bundled_models_are_listed_after_installed_ones(registry: ModelRegistry) -> None:
+    ids = [m.id for m in registry.models()]
+    assert ids[:4] == ["eng-nb", "sot-bb", "zul-nb", "zul-nb-parl"]
+    assert {"whisper-base", "whisper-tiny.en"} <= set(ids[4:])
+
+
+def test_exact_band_wins(registry: ModelRegistry) -> None:
+    route = registry.route(RouteRequest("eng", Band.NB))
+    assert route.model.id == "eng-nb"
+    assert route.notes == ()
+    assert route.sample_rate_hz == 8000
+
+
+def test_broadband_english_prefers_the_16k_bundled_model(registry: ModelRegistry) -> None:
+    route = registry.route(RouteRequest("eng", Band.BB))
+    assert route.model.id == "whisper-base"
+    assert route.notes == ()
+
+
+def test_narrowband_with_only_16k_model_upsamples_and_says_so(tmp_path: Path) -> None:
+    route = ModelRegistry(tmp_path).route(RouteRequest("afr", Band.NB))
+    assert route.model.id == "whisper-base"
+    assert route.sample_rate_hz == 16000
+    assert "upsampled" in route.notes[0]
+
+
+def test_broadband_with_only_8k_model_downsamples(registry: ModelRegistry) -> None:
+    route = registry.route(RouteRequest("zul", Band.BB))
+    assert route.model.id == "zul-nb"
+    assert "downsampled" in route.notes[0]
+
+
+def test_seed_code_sto_routes_to_sesotho(registry: ModelRegistry) -> None:
+    assert registry.route(RouteRequest("sot", Band.BB)).model.id == "sot-bb"
+
+
+def test_domain_is_matched_case_insensitively(registry: ModelRegistry) -> None:
+    assert registry.route(RouteRequest("zul", Band.NB, domain="parl")).model.id == "zul-nb-parl"
+    assert registry.route(RouteRequest("zul", Band.NB)).model.id == "zul-nb"
+
+
+def test_unknown_domain_lists_the_available_ones(registry: ModelRegistry) -> None:
+    with pytest.raises(NoModelForRequestError, match="domains available: PARL"):
+        registry.route(RouteRequest("zul", Band.NB, domain="MED"))
+
+
+def test_language_without_model_explains_how_to_add_one(registry: ModelRegistry) -> None:
+    with pytest.raises(NoModelForRequestError) as caught:
+        registry.route(RouteRequest("xho", Band.NB))
+    message = caught.value.message
+    assert "isiXhosa (xho)" in message
+    assert "whisper-base (eng, afr)" in message
+    assert "import-kaldi" in message
+
+
+def test_explicit_model_must_serve_the_language(registry: ModelRegistry) -> None:
+    assert registry.route(RouteRequest("eng", Band.BB, model_id="whisper-tiny.en")).notes == ()
+    with pytest.raises(NoModelForRequestError, match="does not serve Afrikaans"):
+        registry.route(RouteRequest("afr", Band.BB, model_id="whisper-tiny.en"))
+    with pytest.raises(ModelNotFoundError, match="no model 'nope'"):
+        registry.route(RouteRequest("eng", Band.BB, model_id="nope"))
+
+
+def test_multilingual_needs_a_model_with_several_languages(registry: ModelRegistry) -> None:
+    assert registry.route(RouteRequest("mul", Band.BB)).model.id == "whisper-base"
+
+
+def test_installed_model_overrides_bundled_id(tmp_path: Path) -> None:
+    _install(tmp_path, "whisper-base", languages=["eng"], band="nb")
+    registry = ModelRegistry(tmp_path)
+    matches = [m for m in registry.models() if m.id == "whisper-base"]
+    assert len(matches) == 1
+    assert not matches[0].bundled
+
+
+def test_broken_manifest_is_reported_not_fatal(registry: ModelRegistry, tmp_path: Path) -> None:
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "manifest.json").write_text("{not json")
+    models, broken = registry.scan()
+    assert [b.path.name for b in broken] == ["bad"]
+    assert "zul-nb" in {m.id for m in models}
+
+
+def test_band_parse_accepts_seed_values() -> None:
+    assert Band.parse("NB") is Band.NB
+    assert Band.parse(8000) is Band.NB
+    assert Band.parse("BB") is Band.BB
+    assert Band.parse("16000") is Band.BB
+    with pytest.raises(ValueError, match="unknown band"):
+        Band.parse("44100")
