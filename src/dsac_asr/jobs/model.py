@@ -1,0 +1,115 @@
+"""The job service's domain types: tenants, keys and jobs (no library imports)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class JobStatus(StrEnum):
+    """Where a job is in its life."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_final(self) -> bool:
+        """True once the job will not change any more."""
+        return self in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+class SourceKind(StrEnum):
+    """Where a job's audio comes from."""
+
+    UPLOAD = "upload"
+    URL = "url"
+    OBJECT = "object"
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    """What the client asked for; mirrors ``pipeline.TranscriptionOptions`` plus service options."""
+
+    language: str = "eng"
+    band: str = "auto"
+    channels: str = "auto"
+    domain: str | None = None
+    model: str | None = None
+    diarize: bool = False
+    speakers: int | None = None
+    punctuate: bool = True
+    private: bool = False
+    callback_url: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class JobSource:
+    """The job's input: an object in the store (uploads land there too) or a URL."""
+
+    kind: SourceKind
+    bucket: str
+    key: str | None = None
+    url: str | None = None
+    filename: str | None = None
+
+
+@dataclass(frozen=True)
+class JobError:
+    """Why a job failed: a stable code and a message for people."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Job:
+    """One transcription job as stored."""
+
+    id: str
+    tenant_id: str
+    status: JobStatus
+    source: JobSource
+    options: JobOptions
+    created_at: datetime
+    progress: float = 0.0
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration_s: float | None = None
+    processing_s: float | None = None
+    model_id: str | None = None
+    result_key: str | None = None
+    error: JobError | None = None
+    attempts: int = 0
+    transcript_metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """A customer: owns jobs, reads the buckets it was granted."""
+
+    id: str
+    name: str
+    buckets: tuple[str, ...]
+    webhook_secret: str
+    created_at: datetime
+
+    @property
+    def default_bucket(self) -> str:
+        """The bucket uploads and their results go to: the first granted, else one of its own."""
+        return self.buckets[0] if self.buckets else f"tenant-{self.name}"
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A stored key: only its SHA-256 hash and a short prefix to recognise it by."""
+
+    id: str
+    tenant_id: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None = None
