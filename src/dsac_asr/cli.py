@@ -11,8 +11,10 @@ import typer
 from rich.console import Console
 
 from dsac_asr import __version__
+from dsac_asr.cli_keys import keys_app
 from dsac_asr.cli_models import models_app
 from dsac_asr.cli_output import OutputTarget, ProgressBar
+from dsac_asr.cli_service import api, serve, worker
 from dsac_asr.config import Settings
 from dsac_asr.errors import DsacError
 from dsac_asr.pipeline import Pipeline, TranscriptionOptions
@@ -24,6 +26,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(models_app, name="models")
+app.add_typer(keys_app, name="keys")
+app.command()(serve)
+app.command()(worker)
+app.command()(api)
 stderr = Console(stderr=True, highlight=False)
 
 
@@ -93,3 +99,7 @@ def main() -> None:
     except DsacError as exc:
         stderr.print(f"error: {exc.message}", soft_wrap=True, markup=False)
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

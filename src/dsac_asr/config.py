@@ -38,10 +38,44 @@ class Settings(BaseSettings):
     cpu_threads: int = 0
     decode_budget_factor: float = 3.0
 
+    database_url: str | None = None
+    broker_url: str | None = None
+    storage_url: str | None = None
+    storage_root: Path | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    job_lease_s: float = 300.0
+    max_transient_retries: int = 5
+
     @property
     def resolved_models_dir(self) -> Path:
         """The model directory: ``DSAC_MODELS_DIR`` or ``<data dir>/models``."""
         return self.models_dir if self.models_dir is not None else self.data_dir / "models"
+
+    @property
+    def resolved_database_url(self) -> str:
+        """``DSAC_DATABASE_URL``, or SQLite at ``<data dir>/dsac.sqlite3``."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'dsac.sqlite3'}"
+
+    @property
+    def resolved_broker_url(self) -> str:
+        """``DSAC_BROKER_URL``, or the embedded filesystem transport under the data dir."""
+        return self.broker_url or "filesystem://"
+
+    @property
+    def queue_dir(self) -> Path:
+        """Where the embedded filesystem transport keeps its messages."""
+        return self.data_dir / "queue"
+
+    @property
+    def resolved_storage_root(self) -> Path:
+        """The local object store's folder: ``DSAC_STORAGE_ROOT`` or ``<data dir>/objects``."""
+        return self.storage_root or self.data_dir / "objects"
+
+    @property
+    def temp_dir(self) -> Path:
+        """Where workers keep per-job temporary files."""
+        return self.data_dir / "tmp"
 
     @property
     def media_limits(self) -> MediaLimits:

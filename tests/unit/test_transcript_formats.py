@@ -121,3 +121,12 @@ def test_ctm_rejects_bad_utterance_ids(bad_id: str) -> None:
 
 def test_render_encodes_text_as_utf8() -> None:
     assert "café.".encode() in render(plain_transcript(), OutputFormat.TXT)
+
+
+def test_full_transcript_round_trips_through_serialize() -> None:
+    from transcript_samples import two_speaker_transcript
+
+    from dsac_asr.transcript.serialize import dumps, loads
+
+    original = two_speaker_transcript()
+    assert loads(dumps(original)) == original

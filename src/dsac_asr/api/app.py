@@ -1,0 +1,50 @@
+"""The FastAPI application of the native API."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from dsac_asr import __version__
+from dsac_asr.api.deps import ApiServices
+from dsac_asr.api.errors import install_error_handlers
+from dsac_asr.api.routes_jobs import router as jobs_router
+from dsac_asr.api.routes_system import router as system_router
+from dsac_asr.config import Settings
+
+DESCRIPTION = """Speech recognition for South African languages.
+
+Authenticate with `Authorization: Bearer <key>` or `X-API-Key: <key>`
+(`dsac-asr keys create --tenant NAME`). Errors are `{"error": {"code", "message"}}`.
+"""
+
+
+def create_app(services: ApiServices) -> FastAPI:
+    """The API wired to ``services``."""
+    app = FastAPI(title="dsac-asr", version=__version__, description=DESCRIPTION)
+    app.state.services = services
+    install_error_handlers(app)
+    app.include_router(jobs_router)
+    app.include_router(system_router)
+    return app
+
+
+def services_from_settings(settings: Settings) -> ApiServices:
+    """Open the store, object store and queue that ``settings`` describe."""
+    from dsac_asr.jobs.queue import JobQueue
+    from dsac_asr.jobs.services import open_objects, open_store
+    from dsac_asr.models.registry import ModelRegistry
+
+    queue = JobQueue(settings)
+    return ApiServices(
+        settings=settings,
+        store=open_store(settings),
+        objects=open_objects(settings),
+        registry=ModelRegistry(settings.resolved_models_dir),
+        enqueue=queue.enqueue,
+        ping_queue=queue.ping,
+    )
+
+
+def app_from_environment() -> FastAPI:
+    """An app configured from ``DSAC_*`` variables (``uvicorn --factory`` entry point)."""
+    return create_app(services_from_settings(Settings()))

@@ -1,0 +1,61 @@
+"""Health, readiness, metrics and the model list."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from dsac_asr.api.deps import CurrentTenant, Services
+from dsac_asr.api.metrics import render_metrics
+from dsac_asr.api.schemas import ModelOut
+from dsac_asr.errors import DsacError
+
+router = APIRouter()
+
+
+@router.get("/healthz", tags=["system"], summary="The process is up")
+def healthz() -> dict[str, str]:
+    """Always ok while the process serves requests."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", tags=["system"], summary="Database, broker and storage reachable")
+def readyz(svc: Services) -> JSONResponse:
+    """200 when every dependency answers, else 503 naming what failed."""
+    checks = {"database": svc.store.ping, "broker": svc.ping_queue, "storage": svc.objects.ping}
+    results: dict[str, str] = {}
+    for name, check in checks.items():
+        try:
+            check()
+            results[name] = "ok"
+        except DsacError as exc:
+            results[name] = exc.message
+    ready = all(value == "ok" for value in results.values())
+    return JSONResponse({"ready": ready, "checks": results}, status_code=200 if ready else 503)
+
+
+@router.get("/metrics", tags=["system"], summary="Prometheus metrics")
+def metrics(svc: Services) -> Response:
+    """Jobs by state, queue depth, audio seconds processed, real-time factor histogram."""
+    return Response(render_metrics(svc.store), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get(
+    "/v1/models", tags=["models"], response_model=list[ModelOut], summary="Installed models"
+)
+def list_models(svc: Services, _tenant: CurrentTenant) -> list[ModelOut]:
+    """Every model jobs can be routed to."""
+    return [
+        ModelOut(
+            id=m.id,
+            engine=m.manifest.engine,
+            languages=m.manifest.languages,
+            band=m.manifest.band.value,
+            sample_rate_hz=m.manifest.band.sample_rate_hz,
+            domain=m.manifest.domain,
+            version=m.manifest.version,
+            source=m.manifest.source,
+        )
+        for m in svc.registry.models()
+    ]

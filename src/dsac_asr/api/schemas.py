@@ -1,0 +1,136 @@
+"""Request and response bodies of the native API (documented in OpenAPI)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from dsac_asr.jobs.model import Job, JobStatus
+
+
+class JobOptionsIn(BaseModel):
+    """Transcription options a client may set on a job."""
+
+    language: str = Field("eng", description="eng, afr, zul, sot (sto), xho, ... or mul")
+    band: str = Field("auto", description="auto, nb (8 kHz) or bb (16 kHz)")
+    channels: Literal["auto", "mix", "separate"] = "auto"
+    domain: str | None = Field(None, description="A domain an installed model has, e.g. PARL")
+    model: str | None = Field(None, description="A model id from GET /v1/models")
+    diarize: bool = False
+    speakers: int | None = Field(None, ge=1, le=32)
+    punctuate: bool = True
+    private: bool = Field(False, description="Delete the audio after a successful transcription")
+    callback_url: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict, description="Echoed back as given")
+
+
+class ObjectRef(BaseModel):
+    """An object in a bucket the tenant was granted."""
+
+    bucket: str
+    key: str
+
+
+class SourceIn(BaseModel):
+    """Exactly one of ``url`` or ``object``."""
+
+    url: str | None = None
+    object: ObjectRef | None = None
+
+
+class JobCreate(JobOptionsIn):
+    """A job from a URL or an object already in the store (uploads use multipart)."""
+
+    source: SourceIn
+
+
+class ErrorOut(BaseModel):
+    """Why a job failed."""
+
+    code: str
+    message: str
+
+
+class SourceOut(BaseModel):
+    """Where the job's audio came from."""
+
+    kind: str
+    bucket: str
+    key: str | None = None
+    url: str | None = None
+    filename: str | None = None
+
+
+class ResultOut(BaseModel):
+    """Where the seed-shaped result JSON was written."""
+
+    bucket: str
+    key: str
+
+
+class JobOut(BaseModel):
+    """A job's state."""
+
+    id: str
+    status: JobStatus
+    progress: float
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_s: float | None
+    processing_s: float | None
+    model: str | None
+    options: JobOptionsIn
+    source: SourceOut
+    result: ResultOut | None
+    error: ErrorOut | None
+    transcript_metadata: dict[str, str]
+
+    @classmethod
+    def of(cls, job: Job) -> JobOut:
+        """The API view of a stored job."""
+        o, s = job.options, job.source
+        succeeded = job.status is JobStatus.SUCCEEDED and job.result_key is not None
+        return cls(
+            id=job.id,
+            status=job.status,
+            progress=1.0 if job.status is JobStatus.SUCCEEDED else round(job.progress, 3),
+            created_at=job.created_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+            duration_s=job.duration_s,
+            processing_s=job.processing_s,
+            model=job.model_id,
+            options=JobOptionsIn.model_validate(asdict(o)),
+            source=SourceOut(
+                kind=s.kind.value, bucket=s.bucket, key=s.key, url=s.url, filename=s.filename
+            ),
+            result=ResultOut(bucket=s.bucket, key=job.result_key)
+            if succeeded and job.result_key
+            else None,
+            error=ErrorOut(code=job.error.code, message=job.error.message) if job.error else None,
+            transcript_metadata=job.transcript_metadata,
+        )
+
+
+class JobList(BaseModel):
+    """A page of jobs, newest first."""
+
+    jobs: list[JobOut]
+    next_cursor: str | None
+
+
+class ModelOut(BaseModel):
+    """An installed model."""
+
+    id: str
+    engine: str
+    languages: list[str]
+    band: str
+    sample_rate_hz: int
+    domain: str | None
+    version: str
+    source: str

@@ -1,0 +1,102 @@
+"""Turning a submission (upload, URL or object) into a queued job."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import BinaryIO
+
+from dsac_asr.api.deps import ApiServices
+from dsac_asr.api.errors import ApiError
+from dsac_asr.api.schemas import JobOptionsIn, SourceIn
+from dsac_asr.errors import InvalidOptionError, TransientError
+from dsac_asr.jobs.model import Job, JobOptions, JobSource, JobStatus, SourceKind, Tenant
+from dsac_asr.models.languages import normalize_language
+from dsac_asr.models.manifest import Band
+from dsac_asr.models.registry import RouteRequest
+
+
+def new_job_id() -> str:
+    """A fresh random job id."""
+    return uuid.uuid4().hex
+
+
+def safe_filename(name: str | None) -> str:
+    """A file name safe to use in an object key."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", (name or "audio").rsplit("/", 1)[-1])
+    return cleaned.strip("._")[:100] or "audio"
+
+
+def check_options(options: JobOptionsIn, svc: ApiServices) -> JobOptions:
+    """Validate options now, so a job that cannot run is refused at submission."""
+    language = normalize_language(options.language)
+    band = Band.BB if options.band == "auto" else _parse_band(options.band)
+    svc.registry.route(RouteRequest(language, band, options.domain, options.model))
+    return JobOptions(
+        language=language,
+        band=options.band,
+        channels=options.channels,
+        domain=options.domain,
+        model=options.model,
+        diarize=options.diarize,
+        speakers=options.speakers,
+        punctuate=options.punctuate,
+        private=options.private,
+        callback_url=options.callback_url,
+        metadata=dict(options.metadata),
+    )
+
+
+def _parse_band(band: str) -> Band:
+    try:
+        return Band.parse(band)
+    except ValueError as exc:
+        raise InvalidOptionError(str(exc)) from exc
+
+
+def source_from(given: SourceIn, tenant: Tenant, svc: ApiServices) -> JobSource:
+    """The job source for a URL or object reference."""
+    if (given.url is None) == (given.object is None):
+        raise InvalidOptionError("give exactly one source: {'url': ...} or {'object': {...}}")
+    if given.url is not None:
+        return JobSource(SourceKind.URL, tenant.default_bucket, url=given.url)
+    assert given.object is not None
+    bucket, key = given.object.bucket, given.object.key
+    if bucket not in tenant.buckets:
+        raise ApiError(403, "bucket_forbidden", f"this key is not granted bucket {bucket!r}")
+    if not svc.objects.exists(bucket, key):
+        raise ApiError(422, "object_not_found", f"no object {key!r} in bucket {bucket!r}")
+    return JobSource(SourceKind.OBJECT, bucket, key=key, filename=key.rsplit("/", 1)[-1])
+
+
+def store_upload(
+    job_id: str, stream: BinaryIO, filename: str | None, tenant: Tenant, svc: ApiServices
+) -> JobSource:
+    """Put an uploaded file into the tenant's bucket."""
+    name = safe_filename(filename)
+    key = f"uploads/{job_id}/{name}"
+    limit = svc.settings.media_limits.max_size_bytes
+    svc.objects.put_stream(tenant.default_bucket, key, stream, max_bytes=limit)
+    return JobSource(SourceKind.UPLOAD, tenant.default_bucket, key=key, filename=filename)
+
+
+def queue_job(
+    job_id: str, tenant: Tenant, source: JobSource, options: JobOptions, svc: ApiServices
+) -> Job:
+    """Record the job and put it on the queue."""
+    job = Job(
+        id=job_id,
+        tenant_id=tenant.id,
+        status=JobStatus.QUEUED,
+        source=source,
+        options=options,
+        created_at=datetime.now(UTC),
+    )
+    created = svc.store.create_job(job)
+    try:
+        svc.enqueue(job_id)
+    except TransientError:
+        svc.store.delete_job(job_id, tenant.id)
+        raise
+    return created

@@ -1,0 +1,110 @@
+"""The job queue on Celery: messages carry only the job id.
+
+Long-task settings: late acknowledgement, requeue when a worker process is
+lost, prefetch 1. The embedded default uses kombu's filesystem transport
+under the data dir (no server); ``DSAC_BROKER_URL`` selects Redis or SQS.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Celery
+
+from dsac_asr.config import Settings
+from dsac_asr.errors import TransientError
+from dsac_asr.jobs.runner import WorkerContext, run_job
+from dsac_asr.jobs.services import worker_context
+
+TASK_NAME = "dsac_asr.transcribe"
+QUEUE_NAME = "dsac-jobs"
+log = logging.getLogger(__name__)
+
+
+def _transport_options(settings: Settings) -> dict[str, Any]:
+    url = settings.resolved_broker_url
+    if url.startswith("filesystem:"):
+        folder = settings.queue_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        return {
+            "data_folder_in": str(folder),
+            "data_folder_out": str(folder),
+            "polling_interval": 0.1,
+        }
+    # Redis/SQS redeliver an unacknowledged message after this long: longer than any job.
+    return {"visibility_timeout": int(settings.max_duration_s * 3 + 3600)}
+
+
+class JobQueue:
+    """The Celery app for one configuration, with the transcription task registered."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._context: WorkerContext | None = None
+        self.celery = Celery("dsac_asr", broker=settings.resolved_broker_url, set_as_current=False)
+        self.celery.conf.update(
+            task_acks_late=True,
+            task_reject_on_worker_lost=True,
+            worker_prefetch_multiplier=1,
+            task_ignore_result=True,
+            task_default_queue=QUEUE_NAME,
+            task_serializer="json",
+            accept_content=["json"],
+            broker_transport_options=_transport_options(settings),
+            broker_connection_retry_on_startup=True,
+            worker_hijack_root_logger=False,
+        )
+
+        def transcribe(task: Any, job_id: str) -> None:
+            self._execute(task, job_id)
+
+        self.task = self.celery.task(
+            name=TASK_NAME, bind=True, max_retries=settings.max_transient_retries
+        )(transcribe)
+
+    def enqueue(self, job_id: str) -> None:
+        """Queue the job for a worker."""
+        try:
+            self.task.apply_async(args=[job_id], retry=True, retry_policy={"max_retries": 3})
+        except Exception as exc:  # kombu raises many kinds when the broker is down
+            raise TransientError(f"the job queue is unreachable: {exc}") from exc
+
+    def context(self) -> WorkerContext:
+        """This process's worker context, opened on first use (after the pool forks)."""
+        if self._context is None:
+            self._context = worker_context(self.settings)
+        return self._context
+
+    def _execute(self, task: Any, job_id: str) -> None:
+        ctx = self.context()
+        try:
+            run_job(job_id, ctx)
+        except TransientError as exc:
+            if task.request.retries >= task.max_retries:
+                ctx.store.finish_failure(job_id, exc.code, f"gave up after retries: {exc.message}")
+                return
+            log.warning("job %s: transient error, retrying: %s", job_id, exc.message)
+            raise task.retry(exc=exc, countdown=min(60, 2**task.request.retries)) from exc
+
+    def ping(self) -> None:
+        """Raise ``TransientError`` unless the broker answers."""
+        try:
+            with self.celery.connection_for_write() as connection:
+                connection.ensure_connection(max_retries=1, timeout=2)
+        except Exception as exc:
+            raise TransientError(f"the job queue is unreachable: {exc}") from exc
+
+    def run_worker(self, concurrency: int, loglevel: str = "INFO") -> None:
+        """Run a Celery worker in this process until it is told to stop."""
+        self.celery.worker_main(
+            [
+                "worker",
+                f"--concurrency={concurrency}",
+                "--pool=prefork",
+                f"--loglevel={loglevel}",
+                f"--queues={QUEUE_NAME}",
+                "--without-gossip",
+                "--without-mingle",
+            ]
+        )

@@ -1,0 +1,126 @@
+"""Running one job: claim it, fetch its audio, transcribe, store the result.
+
+No queue library here: the Celery task in ``jobs/queue.py`` calls ``run_job``.
+Idempotent: a finished, cancelled or deleted job is not run again, and the
+result is written before the job's state changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from dsac_asr.errors import DsacError, TransientError
+from dsac_asr.jobs.fetch import fetch_input
+from dsac_asr.jobs.model import Job, JobStatus, SourceKind
+from dsac_asr.jobs.store import JobStore
+from dsac_asr.jobs.workspace import job_workspace
+from dsac_asr.pipeline import Pipeline, TranscriptionOptions
+from dsac_asr.storage.base import ObjectStore
+from dsac_asr.transcript import OutputFormat, Transcript, render
+from dsac_asr.transcript.serialize import dumps
+
+log = logging.getLogger(__name__)
+HEARTBEAT_EVERY_S = 1.0
+
+
+class JobCancelled(Exception):
+    """Raised inside the pipeline's progress callback when the job was cancelled."""
+
+
+@dataclass(frozen=True)
+class WorkerContext:
+    """What a worker process needs to run jobs."""
+
+    store: JobStore
+    objects: ObjectStore
+    pipeline: Pipeline
+    temp_root: Path
+    lease_s: float = 300.0
+    max_input_bytes: int = 2 * 1024**3
+
+
+def result_key(job_id: str) -> str:
+    """The seed's result key: ``decoded/<job id>.json``."""
+    return f"decoded/{job_id}.json"
+
+
+def transcript_key(job_id: str) -> str:
+    """Where the full transcript (for the other formats) is kept."""
+    return f"decoded/{job_id}.transcript.json"
+
+
+def run_job(job_id: str, ctx: WorkerContext) -> JobStatus | None:
+    """Run the job if it can be claimed; return its final status (None if not claimed).
+
+    Input and engine errors fail the job; ``TransientError`` is raised for the
+    queue to retry, after the job is handed back.
+    """
+    job = ctx.store.claim(job_id, ctx.lease_s)
+    if job is None:
+        log.info("job %s not claimable (finished, cancelled, deleted or leased)", job_id)
+        return None
+    started = time.monotonic()
+    try:
+        transcript = _transcribe(job, ctx)
+    except JobCancelled:
+        return JobStatus.CANCELLED
+    except TransientError:
+        ctx.store.release(job.id)
+        raise
+    except DsacError as exc:
+        ctx.store.finish_failure(job.id, exc.code, exc.message)
+        return JobStatus.FAILED
+    _store_result(job, transcript, time.monotonic() - started, ctx)
+    return JobStatus.SUCCEEDED
+
+
+def _transcribe(job: Job, ctx: WorkerContext) -> Transcript:
+    with job_workspace(ctx.temp_root, job.id) as folder:
+        path = fetch_input(job, ctx.objects, folder, ctx.max_input_bytes)
+        options = TranscriptionOptions(
+            language=job.options.language,
+            band=job.options.band,
+            channels=job.options.channels,
+            domain=job.options.domain,
+            model_id=job.options.model,
+        )
+        return ctx.pipeline.transcribe(path, options, _Heartbeat(job.id, ctx))
+
+
+def _store_result(
+    job: Job, transcript: Transcript, processing_s: float, ctx: WorkerContext
+) -> None:
+    bucket = job.source.bucket
+    ctx.objects.put_bytes(bucket, transcript_key(job.id), dumps(transcript), "application/json")
+    seed_json = render(transcript, OutputFormat.JSON)
+    ctx.objects.put_bytes(bucket, result_key(job.id), seed_json, "application/json")
+    ctx.store.finish_success(
+        job.id,
+        result_key=result_key(job.id),
+        duration_s=transcript.duration_s,
+        processing_s=processing_s,
+        model_id=transcript.model_id,
+        transcript_metadata=dict(transcript.metadata),
+    )
+    if job.options.private and job.source.kind is not SourceKind.URL and job.source.key:
+        ctx.objects.delete(bucket, job.source.key)
+
+
+class _Heartbeat:
+    """Progress callback: extends the lease, records progress, notices cancellation."""
+
+    def __init__(self, job_id: str, ctx: WorkerContext) -> None:
+        self.job_id, self.ctx = job_id, ctx
+        self.last_s = 0.0
+
+    def __call__(self, fraction: float) -> None:
+        now = time.monotonic()
+        if now - self.last_s < HEARTBEAT_EVERY_S and fraction < 1.0:
+            return
+        self.last_s = now
+        if self.ctx.store.is_cancelled(self.job_id):
+            raise JobCancelled(self.job_id)
+        self.ctx.store.heartbeat(self.job_id, min(fraction, 0.99), self.ctx.lease_s)

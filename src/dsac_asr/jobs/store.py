@@ -1,0 +1,250 @@
+"""The durable job store: jobs of tenants in SQLite (default) or PostgreSQL.
+
+Every method returns the dataclasses of ``jobs/model.py``. A job of another tenant
+is reported exactly like a missing one (``NotFoundError``); connection problems
+raise ``TransientError``. Call ``migrations.migrate(url)`` before ``JobStore.open``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, func, literal, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dsac_asr.errors import InvalidOptionError, NotFoundError
+from dsac_asr.jobs.database import Clock, make_engine, utc_now
+from dsac_asr.jobs.model import Job, JobStatus
+from dsac_asr.jobs.rows import decode_cursor, encode_cursor, job_from_row, row_from_job
+from dsac_asr.jobs.tables import JobRow, UtcDateTime
+from dsac_asr.jobs.tenants import TenantStore, tenant_row
+
+MAX_JOB_ID_LENGTH = 128
+MAX_PAGE_SIZE = 1000
+ACTIVE = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
+
+
+class JobStore(TenantStore):
+    """Tenants, keys and jobs in one SQL database."""
+
+    @classmethod
+    def open(cls, database_url: str, *, clock: Clock = utc_now) -> JobStore:
+        """A store on ``database_url`` (``sqlite:///path`` or ``postgresql+psycopg://...``)."""
+        return cls(make_engine(database_url), clock=clock)
+
+    def create_job(self, job: Job) -> Job:
+        """Store a new job; an id already in use raises ``InvalidOptionError``."""
+        if not job.id or len(job.id) > MAX_JOB_ID_LENGTH:
+            raise InvalidOptionError(f"a job id has 1 to {MAX_JOB_ID_LENGTH} characters")
+        if job.created_at.tzinfo is None:
+            raise InvalidOptionError("a job's created_at must be timezone-aware")
+        try:
+            with self.session() as session:
+                tenant_row(session, job.tenant_id)
+                session.add(row_from_job(job))
+        except IntegrityError as error:
+            raise InvalidOptionError(f"job id {job.id!r} is already in use") from error
+        return self.get_job(job.id, job.tenant_id)
+
+    def get_job(self, job_id: str, tenant_id: str | None) -> Job:
+        """The job; ``tenant_id`` None means any tenant (workers). Missing: ``NotFoundError``."""
+        with self.session() as session:
+            return job_from_row(_job_row(session, job_id, tenant_id))
+
+    def list_jobs(
+        self,
+        tenant_id: str,
+        *,
+        status: JobStatus | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> tuple[list[Job], str | None]:
+        """A page of the tenant's jobs, newest first, and the cursor of the next page (or None)."""
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise InvalidOptionError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
+        query = select(JobRow).where(JobRow.tenant_id == tenant_id)
+        if status is not None:
+            query = query.where(JobRow.status == status.value)
+        if cursor is not None:
+            query = query.where(_after(cursor))
+        query = query.order_by(JobRow.created_at.desc(), JobRow.id.desc()).limit(limit + 1)
+        with self.session() as session:
+            rows = session.scalars(query).all()
+        jobs = [job_from_row(row) for row in rows[:limit]]
+        more = len(rows) > limit
+        return jobs, encode_cursor(jobs[-1].created_at, jobs[-1].id) if more else None
+
+    def count_active(self, tenant_id: str) -> int:
+        """How many of the tenant's jobs are queued or running."""
+        query = select(func.count()).where(JobRow.tenant_id == tenant_id, JobRow.status.in_(ACTIVE))
+        with self.session() as session:
+            return session.scalar(query) or 0
+
+    def claim(self, job_id: str, lease_s: float) -> Job | None:
+        """Start (or restart) the job for a worker holding it for ``lease_s`` seconds.
+
+        One atomic UPDATE: a queued job, or a running one whose lease has expired
+        (its worker died), becomes running with a new lease and one more attempt.
+        None when the job is final, leased by another worker, or missing.
+        """
+        now = self.clock()
+        claimable = or_(
+            JobRow.status == JobStatus.QUEUED.value,
+            and_(JobRow.status == JobStatus.RUNNING.value, JobRow.lease_until < now),
+        )
+        values = {
+            "status": JobStatus.RUNNING.value,
+            "started_at": func.coalesce(JobRow.started_at, literal(now, UtcDateTime())),
+            "lease_until": now + timedelta(seconds=lease_s),
+            "attempts": JobRow.attempts + 1,
+        }
+        return self._transition(job_id, claimable, values)
+
+    def heartbeat(self, job_id: str, progress: float, lease_s: float) -> bool:
+        """Record progress (0..1) and extend the lease; False once the job is no longer running."""
+        values = {
+            "progress": min(max(progress, 0.0), 1.0),
+            "lease_until": self.clock() + timedelta(seconds=lease_s),
+        }
+        running = JobRow.status == JobStatus.RUNNING.value
+        return self._transition(job_id, running, values) is not None
+
+    def finish_success(
+        self,
+        job_id: str,
+        *,
+        result_key: str,
+        duration_s: float,
+        processing_s: float,
+        model_id: str,
+        transcript_metadata: dict[str, str],
+    ) -> Job:
+        """Mark a running job succeeded and return it; a job already final is left unchanged."""
+        values = {
+            **self._final_values(JobStatus.SUCCEEDED),
+            "progress": 1.0,
+            "result_key": result_key,
+            "duration_s": duration_s,
+            "processing_s": processing_s,
+            "model_id": model_id,
+            "transcript_metadata": dict(transcript_metadata),
+        }
+        running = JobRow.status == JobStatus.RUNNING.value
+        return self._transition(job_id, running, values) or self.get_job(job_id, None)
+
+    def finish_failure(self, job_id: str, code: str, message: str) -> Job:
+        """Mark a queued or running job failed and return it; a final job is left unchanged."""
+        error = {"error_code": code, "error_message": message}
+        values = {**self._final_values(JobStatus.FAILED), **error}
+        active = JobRow.status.in_(ACTIVE)
+        return self._transition(job_id, active, values) or self.get_job(job_id, None)
+
+    def release(self, job_id: str) -> bool:
+        """Hand a running job back (its worker hit a transient error): queued, no lease.
+
+        False when the job was no longer running (cancelled, finished or deleted).
+        """
+        values = {"status": JobStatus.QUEUED.value, "lease_until": None}
+        running = JobRow.status == JobStatus.RUNNING.value
+        return self._transition(job_id, running, values) is not None
+
+    def cancel(self, job_id: str, tenant_id: str) -> Job:
+        """Cancel the tenant's queued or running job and return it; final jobs are unchanged."""
+        self.get_job(job_id, tenant_id)
+        owned = and_(JobRow.tenant_id == tenant_id, JobRow.status.in_(ACTIVE))
+        values = self._final_values(JobStatus.CANCELLED)
+        return self._transition(job_id, owned, values) or self.get_job(job_id, tenant_id)
+
+    def _final_values(self, status: JobStatus) -> dict[str, Any]:
+        return {"status": status.value, "finished_at": self.clock(), "lease_until": None}
+
+    def _transition(
+        self, job_id: str, condition: ColumnElement[bool], values: dict[str, Any]
+    ) -> Job | None:
+        """Apply ``values`` in one UPDATE if ``condition`` holds; the updated job, else None."""
+        statement = (
+            update(JobRow)
+            .where(JobRow.id == job_id, condition)
+            .values(values)
+            .returning(JobRow)
+            .execution_options(synchronize_session=False)
+        )
+        with self.session() as session:
+            row = session.scalars(statement).one_or_none()
+            return job_from_row(row) if row is not None else None
+
+    def delete_job(self, job_id: str, tenant_id: str) -> Job:
+        """Delete the tenant's job and return what it was (to remove its objects)."""
+        with self.session() as session:
+            job = job_from_row(_job_row(session, job_id, tenant_id))
+            session.execute(delete(JobRow).where(JobRow.id == job_id))
+        return job
+
+    def is_cancelled(self, job_id: str) -> bool:
+        """Whether a worker should stop: the job was cancelled or no longer exists."""
+        with self.session() as session:
+            status = session.scalar(select(JobRow.status).where(JobRow.id == job_id))
+        return status is None or status == JobStatus.CANCELLED.value
+
+    def requeue_orphans(self, *, include_queued: bool = True) -> list[str]:
+        """Ids of jobs to put (back) on the queue, oldest first: running jobs whose lease
+        expired (their worker died) and, with ``include_queued``, every queued job.
+
+        Nothing changes in the store: ``claim`` takes such jobs over.
+        """
+        orphan = and_(JobRow.status == JobStatus.RUNNING.value, JobRow.lease_until < self.clock())
+        if include_queued:
+            orphan = or_(orphan, JobRow.status == JobStatus.QUEUED.value)
+        query = select(JobRow.id).where(orphan).order_by(JobRow.created_at, JobRow.id)
+        with self.session() as session:
+            return list(session.scalars(query))
+
+    def count_by_status(self) -> dict[JobStatus, int]:
+        """How many jobs (of all tenants) are in each status."""
+        query = select(JobRow.status, func.count()).group_by(JobRow.status)
+        counts = dict.fromkeys(JobStatus, 0)
+        with self.session() as session:
+            for status, count in session.execute(query):
+                counts[JobStatus(status)] = count
+        return counts
+
+    def audio_seconds_processed(self) -> float:
+        """Total audio duration of succeeded jobs, in seconds."""
+        query = select(func.coalesce(func.sum(JobRow.duration_s), 0.0)).where(_succeeded())
+        with self.session() as session:
+            return float(session.scalar(query) or 0.0)
+
+    def realtime_factors(self, limit: int = 10000) -> list[float]:
+        """``processing_s / duration_s`` of the most recently finished succeeded jobs."""
+        query = (
+            select(JobRow.processing_s, JobRow.duration_s)
+            .where(_succeeded(), JobRow.duration_s > 0, JobRow.processing_s.is_not(None))
+            .order_by(JobRow.finished_at.desc())
+            .limit(limit)
+        )
+        with self.session() as session:
+            rows = session.execute(query).all()
+        return [float(processing or 0.0) / float(duration or 1.0) for processing, duration in rows]
+
+
+def _succeeded() -> ColumnElement[bool]:
+    return JobRow.status == JobStatus.SUCCEEDED.value
+
+
+def _after(cursor: str) -> ColumnElement[bool]:
+    """Rows after the cursor's position in newest-first (created_at, id) order."""
+    created_at, job_id = decode_cursor(cursor)
+    stamp = literal(created_at, UtcDateTime())
+    return or_(JobRow.created_at < stamp, and_(JobRow.created_at == stamp, JobRow.id < job_id))
+
+
+def _job_row(session: Session, job_id: str, tenant_id: str | None) -> JobRow:
+    query = select(JobRow).where(JobRow.id == job_id)
+    if tenant_id is not None:
+        query = query.where(JobRow.tenant_id == tenant_id)
+    row = session.scalar(query)
+    if row is None:
+        raise NotFoundError(f"no job with id {job_id!r}")
+    return row
