@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
 # Set up everything the tests need on a fresh Debian machine, then run lint, types and tests.
+# Test speech comes from espeak-ng and flite; the distributed path uses PostgreSQL and Redis.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v espeak-ng >/dev/null || need_apt+=(espeak-ng)
 command -v flite >/dev/null || need_apt+=(flite)
+command -v redis-server >/dev/null || need_apt+=(redis-server)
+[ -d /etc/postgresql ] || need_apt+=(postgresql)
 if [ ${#need_apt[@]} -gt 0 ]; then
-    echo "installing ${need_apt[*]} (test speech)"
+    echo "installing ${need_apt[*]}"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# The distributed-path tests need a PostgreSQL server (they start their own redis-server).
+if ! pg_isready -q 2>/dev/null; then
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
 fi
 
 if [ ! -x .venv/bin/python ]; then

@@ -10,7 +10,7 @@ from typing import BinaryIO
 from dsac_asr.api.deps import ApiServices
 from dsac_asr.api.errors import ApiError
 from dsac_asr.api.schemas import JobOptionsIn, SourceIn
-from dsac_asr.errors import InvalidOptionError, TransientError
+from dsac_asr.errors import DsacError, InvalidOptionError, TransientError
 from dsac_asr.jobs.model import Job, JobOptions, JobSource, JobStatus, SourceKind, Tenant
 from dsac_asr.models.languages import normalize_language
 from dsac_asr.models.manifest import Band
@@ -93,10 +93,21 @@ def queue_job(
         options=options,
         created_at=datetime.now(UTC),
     )
-    created = svc.store.create_job(job)
+    try:
+        created = svc.store.create_job(job)
+    except DsacError:
+        _discard_upload(source, svc)
+        raise
     try:
         svc.enqueue(job_id)
     except TransientError:
         svc.store.delete_job(job_id, tenant.id)
+        _discard_upload(source, svc)
         raise
     return created
+
+
+def _discard_upload(source: JobSource, svc: ApiServices) -> None:
+    """Remove the upload of a job that was not queued (an object the tenant named stays)."""
+    if source.kind is SourceKind.UPLOAD and source.key is not None:
+        svc.objects.delete(source.bucket, source.key)

@@ -1,0 +1,133 @@
+"""The native API around real stores and a fake queue, for the API unit tests.
+
+The store is a real SQLite ``JobStore`` and the object store a real
+``LocalObjectStore``, both in a test's ``tmp_path``; only the queue is fake
+(it records job ids, nothing runs jobs). ``finish_job`` plays the worker's part.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi.testclient import TestClient
+
+from dsac_asr.api.app import create_app
+from dsac_asr.api.deps import ApiServices
+from dsac_asr.config import Settings
+from dsac_asr.errors import TransientError
+from dsac_asr.jobs.migrations import migrate
+from dsac_asr.jobs.model import Job, Tenant
+from dsac_asr.jobs.runner import result_key, transcript_key
+from dsac_asr.jobs.store import JobStore
+from dsac_asr.models.registry import ModelRegistry
+from dsac_asr.storage import LocalObjectStore
+from dsac_asr.transcript import OutputFormat, Segment, Transcript, Word, render
+from dsac_asr.transcript.serialize import dumps
+
+
+@dataclass
+class FakeQueue:
+    """Records what was enqueued; can be told to fail like an unreachable broker."""
+
+    enqueued: list[str] = field(default_factory=list)
+    fail_enqueue: bool = False
+    fail_ping: bool = False
+
+    def enqueue(self, job_id: str) -> None:
+        """Record ``job_id`` (or raise ``TransientError`` when told to fail)."""
+        if self.fail_enqueue:
+            raise TransientError("the job queue is unreachable: broker down")
+        self.enqueued.append(job_id)
+
+    def ping(self) -> None:
+        """Nothing, or ``TransientError`` when told to fail."""
+        if self.fail_ping:
+            raise TransientError("the job queue is unreachable: broker down")
+
+
+@dataclass
+class ApiHarness:
+    """A test client and the real services behind it."""
+
+    client: TestClient
+    store: JobStore
+    objects: LocalObjectStore
+    queue: FakeQueue
+    settings: Settings
+
+    def tenant(self, name: str, buckets: tuple[str, ...] = ()) -> tuple[Tenant, dict[str, str]]:
+        """A new tenant and the headers carrying a fresh key of it."""
+        tenant = self.store.create_tenant(name, buckets)
+        key, _ = self.store.issue_key(tenant.id)
+        return tenant, bearer(key)
+
+    def upload(
+        self, headers: dict[str, str], data: bytes = b"RIFF fake audio", **fields: str
+    ) -> httpx.Response:
+        """POST /v1/jobs with a multipart upload named ``call.wav`` and form ``fields``."""
+        files = {"file": ("call.wav", data, "audio/wav")}
+        return self.client.post("/v1/jobs", headers=headers, files=files, data=fields)
+
+
+def bearer(key: str) -> dict[str, str]:
+    """``Authorization: Bearer`` headers for ``key``."""
+    return {"Authorization": f"Bearer {key}"}
+
+
+def make_harness(tmp_path: Path, **settings: Any) -> ApiHarness:
+    """The API on a fresh SQLite store and object folder under ``tmp_path``."""
+    url = f"sqlite:///{tmp_path / 'dsac.sqlite3'}"
+    migrate(url)
+    store = JobStore.open(url)
+    objects = LocalObjectStore(tmp_path / "objects")
+    config = Settings(data_dir=tmp_path, **settings)
+    queue = FakeQueue()
+    services = ApiServices(
+        settings=config,
+        store=store,
+        objects=objects,
+        registry=ModelRegistry(tmp_path / "models"),
+        enqueue=queue.enqueue,
+        ping_queue=queue.ping,
+    )
+    client = TestClient(create_app(services))
+    return ApiHarness(client, store, objects, queue, config)
+
+
+def small_transcript() -> Transcript:
+    """Two English segments with known words."""
+    hello = (Word("Hello", 0.5, 0.9, 0.95), Word("world.", 0.9, 1.4, 0.9))
+    again = (Word("Goodbye", 2.0, 2.5, 0.8), Word("friend.", 2.5, 3.1, 0.85))
+    return Transcript(
+        segments=(
+            Segment(words=hello, text="Hello world."),
+            Segment(words=again, text="Goodbye friend."),
+        ),
+        language="en",
+        model_id="whisper-base",
+        duration_s=4.0,
+        metadata={"engine": "fake"},
+    )
+
+
+def finish_job(harness: ApiHarness, job_id: str, transcript: Transcript) -> Job:
+    """Do what a worker does: claim the job, store its result objects, mark it succeeded."""
+    job = harness.store.claim(job_id, 60.0)
+    if job is None:
+        raise RuntimeError(f"job {job_id} could not be claimed")
+    bucket = job.source.bucket
+    objects = harness.objects
+    objects.put_bytes(bucket, transcript_key(job_id), dumps(transcript), "application/json")
+    seed_json = render(transcript, OutputFormat.JSON)
+    objects.put_bytes(bucket, result_key(job_id), seed_json, "application/json")
+    return harness.store.finish_success(
+        job_id,
+        result_key=result_key(job_id),
+        duration_s=transcript.duration_s,
+        processing_s=0.5,
+        model_id=transcript.model_id,
+        transcript_metadata=dict(transcript.metadata),
+    )
