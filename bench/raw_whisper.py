@@ -2,6 +2,7 @@
 
 ``python raw_whisper.py MODEL_ID AUDIO OUT_TXT`` loads the bundled model the
 same way (whole model, int8, CPU) and writes the text it recognised.
+``load_model`` and ``transcribe_file`` are shared with ``raw_batch.py``.
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ from faster_whisper import WhisperModel, decode_audio
 from dsac_asr.models.bundled import bundled_models
 
 
-def main() -> None:
-    """Transcribe argv[2] with bundled model argv[1]; write text to argv[3]."""
-    model_id, audio_path, out_path = sys.argv[1:4]
+def load_model(model_id: str) -> WhisperModel:
+    """Load bundled model ``model_id`` as dsac-asr does (whole model, int8, CPU)."""
     installed = next(m for m in bundled_models() if m.id == model_id)
     kwargs = {}
     if installed.weight_parts:
@@ -24,7 +24,11 @@ def main() -> None:
         files.update({p.name: p.read_bytes() for p in installed.path.glob("*.txt")})
         files["model.bin"] = b"".join(p.read_bytes() for p in installed.weight_parts)
         kwargs["files"] = files
-    model = WhisperModel(str(installed.path), device="cpu", compute_type="int8", **kwargs)
+    return WhisperModel(str(installed.path), device="cpu", compute_type="int8", **kwargs)
+
+
+def transcribe_file(model: WhisperModel, audio_path: str) -> str:
+    """Decode and recognise one file; the recognised text."""
     segments, _info = model.transcribe(
         decode_audio(audio_path),
         language="en",
@@ -33,7 +37,14 @@ def main() -> None:
         vad_filter=True,
         condition_on_previous_text=False,
     )
-    Path(out_path).write_text(" ".join(s.text.strip() for s in segments), encoding="utf-8")
+    return " ".join(s.text.strip() for s in segments)
+
+
+def main() -> None:
+    """Transcribe argv[2] with bundled model argv[1]; write text to argv[3]."""
+    model_id, audio_path, out_path = sys.argv[1:4]
+    model = load_model(model_id)
+    Path(out_path).write_text(transcribe_file(model, audio_path), encoding="utf-8")
 
 
 if __name__ == "__main__":

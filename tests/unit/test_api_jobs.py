@@ -61,7 +61,7 @@ def test_another_tenants_job_looks_exactly_like_a_missing_one(api: ApiHarness) -
 
 
 def test_finished_job_shows_its_result(api: ApiHarness) -> None:
-    tenant, headers = api.tenant("acme", ("calls",))
+    _, headers = api.tenant("acme", ("calls",))
     job_id = submit(api, headers)
     finish_job(api, job_id, small_transcript())
     body = api.client.get(f"/v1/jobs/{job_id}", headers=headers).json()

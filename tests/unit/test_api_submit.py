@@ -334,6 +334,8 @@ def test_json_metadata_is_echoed(api: ApiHarness) -> None:
         ),
         ({"source": {"url": "https://example.com/a.wav"}, "channels": "stereo"}, "invalid_option"),
         ({"source": {"object": {"bucket": "calls"}}}, "invalid_option"),
+        ({"source": {"object": {"bucket": "calls", "key": "../secret/a.wav"}}}, "invalid_option"),
+        ({"source": {"object": {"bucket": "calls", "key": "/etc/passwd"}}}, "invalid_option"),
         ([1, 2], "invalid_option"),
     ],
 )

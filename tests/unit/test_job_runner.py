@@ -147,3 +147,19 @@ def test_stale_workspaces_of_dead_workers_are_removed(tmp_path: Path) -> None:
     alive.mkdir()
     assert remove_stale_workspaces(tmp_path) == [dead]
     assert alive.exists() and not dead.exists()
+
+
+def test_deleted_while_running_leaves_no_result_behind(store: JobStore, tmp_path: Path) -> None:
+    class DeleteDuring(FakePipeline):
+        def transcribe(self, path: Path, options: object, on_progress: object) -> Transcript:
+            transcript = super().transcribe(path, options, on_progress)
+            job = store.get_job("j1", None)
+            store.cancel("j1", job.tenant_id)
+            store.delete_job("j1", job.tenant_id)
+            return transcript
+
+    ctx = _context(store, tmp_path, DeleteDuring())
+    _queued_job(store, ctx)
+    assert run_job("j1", ctx) is JobStatus.CANCELLED
+    assert not ctx.objects.exists("media", result_key("j1"))
+    assert not ctx.objects.exists("media", transcript_key("j1"))

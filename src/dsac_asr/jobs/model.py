@@ -45,6 +45,15 @@ class JobOptions:
     private: bool = False
     callback_url: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    tag: str | None = None
+    user_id: str | None = None
+    callback_style: str = "native"
+    callback_api_key: str | None = None
+
+    @property
+    def result_name(self) -> str | None:
+        """The client's name for the result file (the seed's TAG), if it gave one."""
+        return self.tag
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from dsac_asr.errors import DsacError, TransientError
+from dsac_asr.errors import DsacError, NotFoundError, TransientError
 from dsac_asr.jobs.fetch import fetch_input
 from dsac_asr.jobs.model import Job, JobStatus, SourceKind
 from dsac_asr.jobs.store import JobStore
@@ -42,9 +42,9 @@ class WorkerContext:
     max_input_bytes: int = 2 * 1024**3
 
 
-def result_key(job_id: str) -> str:
-    """The seed's result key: ``decoded/<job id>.json``."""
-    return f"decoded/{job_id}.json"
+def result_key(job_id: str, tag: str | None = None) -> str:
+    """The seed's result key: ``decoded/<TAG>.json`` (the job id when no tag was given)."""
+    return f"decoded/{tag or job_id}.json"
 
 
 def transcript_key(job_id: str) -> str:
@@ -73,8 +73,7 @@ def run_job(job_id: str, ctx: WorkerContext) -> JobStatus | None:
     except DsacError as exc:
         ctx.store.finish_failure(job.id, exc.code, exc.message)
         return JobStatus.FAILED
-    _store_result(job, transcript, time.monotonic() - started, ctx)
-    return JobStatus.SUCCEEDED
+    return _store_result(job, transcript, time.monotonic() - started, ctx)
 
 
 def _transcribe(job: Job, ctx: WorkerContext) -> Transcript:
@@ -92,21 +91,32 @@ def _transcribe(job: Job, ctx: WorkerContext) -> Transcript:
 
 def _store_result(
     job: Job, transcript: Transcript, processing_s: float, ctx: WorkerContext
-) -> None:
-    bucket = job.source.bucket
+) -> JobStatus:
+    """Write the result objects, then mark the job; undo the writes if it was
+    cancelled or deleted meanwhile (no transcript outlives its job)."""
+    if ctx.store.is_cancelled(job.id):
+        return JobStatus.CANCELLED
+    bucket, key = job.source.bucket, result_key(job.id, job.options.tag)
     ctx.objects.put_bytes(bucket, transcript_key(job.id), dumps(transcript), "application/json")
-    seed_json = render(transcript, OutputFormat.JSON)
-    ctx.objects.put_bytes(bucket, result_key(job.id), seed_json, "application/json")
-    ctx.store.finish_success(
-        job.id,
-        result_key=result_key(job.id),
-        duration_s=transcript.duration_s,
-        processing_s=processing_s,
-        model_id=transcript.model_id,
-        transcript_metadata=dict(transcript.metadata),
-    )
+    ctx.objects.put_bytes(bucket, key, render(transcript, OutputFormat.JSON), "application/json")
+    try:
+        done = ctx.store.finish_success(
+            job.id,
+            result_key=key,
+            duration_s=transcript.duration_s,
+            processing_s=processing_s,
+            model_id=transcript.model_id,
+            transcript_metadata=dict(transcript.metadata),
+        )
+    except NotFoundError:
+        done = None
+    if done is None or done.status is not JobStatus.SUCCEEDED:
+        for written in (key, transcript_key(job.id)):
+            ctx.objects.delete(bucket, written)
+        return JobStatus.CANCELLED
     if job.options.private and job.source.kind is not SourceKind.URL and job.source.key:
         ctx.objects.delete(bucket, job.source.key)
+    return JobStatus.SUCCEEDED
 
 
 class _Heartbeat:
