@@ -27,7 +27,8 @@ def main() -> None:
         texts.append(transcribe_file(model, path))
         per_file_s.append(time.perf_counter() - one)
     wall_s = time.perf_counter() - batch_started
-    print(json.dumps({"load_s": load_s, "wall_s": wall_s, "per_file_s": per_file_s, "texts": texts}))
+    report = {"load_s": load_s, "wall_s": wall_s, "per_file_s": per_file_s, "texts": texts}
+    print(json.dumps(report))
 
 
 if __name__ == "__main__":

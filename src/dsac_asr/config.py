@@ -44,8 +44,9 @@ class Settings(BaseSettings):
     storage_root: Path | None = None
     s3_endpoint_url: str | None = None
     s3_region: str | None = None
-    job_lease_s: float = 300.0
+    job_lease_s: float = 60.0
     max_transient_retries: int = 5
+    max_active_jobs_per_tenant: int = 100
 
     @property
     def resolved_models_dir(self) -> Path:

@@ -26,10 +26,13 @@ log = logging.getLogger(__name__)
 class ApiError(DsacError):
     """An error raised by the API layer itself, with its HTTP status."""
 
-    def __init__(self, status_code: int, code: str, message: str) -> None:
+    def __init__(
+        self, status_code: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.code = code
+        self.headers = headers or {}
 
 
 _STATUS_BY_TYPE: tuple[tuple[type[DsacError], int], ...] = (
@@ -61,7 +64,8 @@ async def _dsac_error(_request: Request, exc: Exception) -> JSONResponse:
     status = status_for(exc)
     if status >= 500:
         log.warning("%s: %s", exc.code, exc.message)
-    return error_response(status, exc.code, exc.message)
+    headers = exc.headers if isinstance(exc, ApiError) else {}
+    return error_response(status, exc.code, exc.message, **headers)
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:

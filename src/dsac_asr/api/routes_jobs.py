@@ -8,11 +8,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
-from dsac_asr.api.deps import CurrentTenant, Services
+from dsac_asr.api.deps import ApiServices, CurrentTenant, Services
 from dsac_asr.api.errors import ApiError
 from dsac_asr.api.schemas import JobCreate, JobList, JobOptionsIn, JobOut
 from dsac_asr.api.submission import (
+    check_capacity,
     check_options,
     new_job_id,
     queue_job,
@@ -20,7 +22,7 @@ from dsac_asr.api.submission import (
     store_upload,
 )
 from dsac_asr.errors import InvalidOptionError, NotFoundError
-from dsac_asr.jobs.model import JobStatus
+from dsac_asr.jobs.model import JobStatus, Tenant
 from dsac_asr.jobs.runner import result_key, transcript_key
 from dsac_asr.transcript import OutputFormat, render
 from dsac_asr.transcript.serialize import loads
@@ -56,19 +58,31 @@ _CREATE_BODY: dict[str, Any] = {
 )
 async def create_job(request: Request, svc: Services, tenant: CurrentTenant) -> JobOut:
     """Queue a transcription job; answers 202 with the job."""
-    job_id = new_job_id()
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         form = await request.form()
-        upload = form.get("file")
-        if not hasattr(upload, "file"):
-            raise InvalidOptionError("multipart submissions need a 'file' part")
-        options = check_options(_options_from_form(form), svc)
-        source = store_upload(job_id, upload.file, upload.filename, tenant, svc)  # type: ignore[union-attr]
-    else:
-        body = _parse_json(await request.body())
-        options = check_options(body, svc)
-        source = source_from(body.source, tenant, svc)
+        return await run_in_threadpool(_create_from_upload, form, svc, tenant)
+    body = _parse_json(await request.body())
+    return await run_in_threadpool(_create_from_source, body, svc, tenant)
+
+
+def _create_from_upload(form: Any, svc: ApiServices, tenant: Tenant) -> JobOut:
+    """Store the upload and queue its job (blocking I/O: runs in the thread pool)."""
+    upload = form.get("file")
+    if not hasattr(upload, "file"):
+        raise InvalidOptionError("multipart submissions need a 'file' part")
+    options = check_options(_options_from_form(form), svc)
+    check_capacity(tenant, svc)
+    job_id = new_job_id()
+    source = store_upload(job_id, upload.file, upload.filename, tenant, svc)
     return JobOut.of(queue_job(job_id, tenant, source, options, svc))
+
+
+def _create_from_source(body: JobCreate, svc: ApiServices, tenant: Tenant) -> JobOut:
+    """Check the URL or object and queue its job (runs in the thread pool)."""
+    options = check_options(body, svc)
+    check_capacity(tenant, svc)
+    source = source_from(body.source, tenant, svc)
+    return JobOut.of(queue_job(new_job_id(), tenant, source, options, svc))
 
 
 def _parse_json(raw: bytes) -> JobCreate:

@@ -16,6 +16,8 @@ from dsac_asr.models.languages import normalize_language
 from dsac_asr.models.manifest import Band
 from dsac_asr.models.registry import RouteRequest
 
+RETRY_AFTER_S = 30
+
 
 def new_job_id() -> str:
     """A fresh random job id."""
@@ -26,6 +28,14 @@ def safe_filename(name: str | None) -> str:
     """A file name safe to use in an object key."""
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", (name or "audio").rsplit("/", 1)[-1])
     return cleaned.strip("._")[:100] or "audio"
+
+
+def check_capacity(tenant: Tenant, svc: ApiServices) -> None:
+    """429 with Retry-After when the tenant already has its maximum of active jobs."""
+    cap = svc.settings.max_active_jobs_per_tenant
+    if svc.store.count_active(tenant.id) >= cap:
+        message = f"this tenant already has {cap} jobs queued or running; retry later"
+        raise ApiError(429, "too_many_jobs", message, {"Retry-After": str(RETRY_AFTER_S)})
 
 
 def check_options(options: JobOptionsIn, svc: ApiServices) -> JobOptions:
