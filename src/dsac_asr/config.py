@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     s3_region: str | None = None
     job_lease_s: float = 60.0
     max_transient_retries: int = 5
+    max_job_attempts: int = 3
     max_active_jobs_per_tenant: int = 100
 
     @property

@@ -163,3 +163,27 @@ def test_deleted_while_running_leaves_no_result_behind(store: JobStore, tmp_path
     assert run_job("j1", ctx) is JobStatus.CANCELLED
     assert not ctx.objects.exists("media", result_key("j1"))
     assert not ctx.objects.exists("media", transcript_key("j1"))
+
+
+def test_a_job_whose_worker_keeps_dying_is_failed_after_max_attempts(
+    store: JobStore, tmp_path: Path
+) -> None:
+    pipeline = FakePipeline()
+    ctx = _context(store, tmp_path, pipeline)
+    _queued_job(store, ctx)
+    for _ in range(ctx.max_attempts):  # each claim whose worker then dies (lease expires)
+        assert store.claim("j1", lease_s=-1) is not None
+    assert run_job("j1", ctx) is JobStatus.FAILED
+    job = store.get_job("j1", None)
+    assert job.error is not None and job.error.code == "worker_crashed"
+    assert "3 times" in job.error.message
+    assert pipeline.seen == []
+
+
+def test_transient_hand_backs_do_not_count_as_crashes(store: JobStore, tmp_path: Path) -> None:
+    ctx = _context(store, tmp_path, FakePipeline(TransientError("database unreachable")))
+    _queued_job(store, ctx)
+    for _ in range(ctx.max_attempts + 2):
+        with pytest.raises(TransientError):
+            run_job("j1", ctx)
+    assert run_job("j1", _context(store, tmp_path, FakePipeline())) is JobStatus.SUCCEEDED

@@ -38,8 +38,9 @@ class WorkerContext:
     objects: ObjectStore
     pipeline: Pipeline
     temp_root: Path
-    lease_s: float = 300.0
+    lease_s: float = 60.0
     max_input_bytes: int = 2 * 1024**3
+    max_attempts: int = 3
 
 
 def result_key(job_id: str, tag: str | None = None) -> str:
@@ -62,6 +63,13 @@ def run_job(job_id: str, ctx: WorkerContext) -> JobStatus | None:
     if job is None:
         log.info("job %s not claimable (finished, cancelled, deleted or leased)", job_id)
         return None
+    if job.attempts > ctx.max_attempts:
+        message = (
+            f"the worker stopped {job.attempts - 1} times while running this job "
+            "(poison input?); giving up"
+        )
+        ctx.store.finish_failure(job.id, "worker_crashed", message)
+        return JobStatus.FAILED
     started = time.monotonic()
     try:
         transcript = _transcribe(job, ctx)

@@ -39,4 +39,5 @@ def worker_context(settings: Settings) -> WorkerContext:
         temp_root=settings.temp_dir,
         lease_s=settings.job_lease_s,
         max_input_bytes=settings.media_limits.max_size_bytes,
+        max_attempts=settings.max_job_attempts,
     )

@@ -144,9 +144,15 @@ class JobStore(TenantStore):
     def release(self, job_id: str) -> bool:
         """Hand a running job back (its worker hit a transient error): queued, no lease.
 
+        The attempt is not counted: ``attempts`` counts runs that ended with the
+        worker gone (crashes), which bound how often a poison input is retried.
         False when the job was no longer running (cancelled, finished or deleted).
         """
-        values = {"status": JobStatus.QUEUED.value, "lease_until": None}
+        values = {
+            "status": JobStatus.QUEUED.value,
+            "lease_until": None,
+            "attempts": JobRow.attempts - 1,
+        }
         running = JobRow.status == JobStatus.RUNNING.value
         return self._transition(job_id, running, values) is not None
 

@@ -1,0 +1,23 @@
+"""The errors of outbound HTTP: refused destinations, unresolvable hosts, bad answers."""
+
+from __future__ import annotations
+
+from dsac_asr.errors import InputError
+
+
+class EgressRefusedError(InputError):
+    """The URL may not be fetched: bad syntax, or a host that is not on the public internet."""
+
+    code = "egress_refused"
+
+
+class UnresolvableHostError(InputError):
+    """The URL's host name does not resolve to any address."""
+
+    code = "host_unresolvable"
+
+
+class SourceUnreachableError(InputError):
+    """The server answered, but not usefully: an error status, too many redirects, bad TLS."""
+
+    code = "source_unreachable"
