@@ -25,6 +25,7 @@ import argparse
 import json
 import math
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -278,11 +279,15 @@ def get_latency_under_load(
     return result
 
 
-def log_problems(log_path: Path) -> list[str]:
-    """Lines of the serve log that mention errors, warnings or tracebacks."""
-    words = ("ERROR", "WARNING", "Traceback", "CRITICAL")
-    lines = log_path.read_text(errors="replace").splitlines()
-    return [line[:300] for line in lines if any(w in line for w in words)]
+def log_problems(log_path: Path) -> dict[str, int]:
+    """Distinct serve-log lines that mention errors, warnings or tracebacks, with counts."""
+    words = ("ERROR", "WARNING", "Warning", "Traceback", "CRITICAL", "Exception")
+    counts: dict[str, int] = {}
+    for line in log_path.read_text(errors="replace").splitlines():
+        if any(w in line for w in words):
+            message = re.sub(r"^\d{4}-\d\d-\d\d [\d:,]+ ", "", line)[:300]
+            counts[message] = counts.get(message, 0) + 1
+    return counts
 
 
 def run_service(
@@ -419,8 +424,8 @@ def _human(report: dict[str, Any]) -> None:
             f"achieved {get['completed_per_s']:.1f}/s, errors {get['errors'] or 'none'}"
         )
         if run["log_problems"]:
-            problems = len(run["log_problems"])
-            print(f"  serve log ({run['workers']} workers): {problems} problem lines")
+            problems = sum(run["log_problems"].values())
+            print(f"  serve log ({run['workers']} workers): {problems} warning/error lines")
 
 
 if __name__ == "__main__":

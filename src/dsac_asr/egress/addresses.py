@@ -30,19 +30,26 @@ _NAMED_NETWORKS: tuple[tuple[str, IPv4Network | IPv6Network], ...] = (
     ("CGNAT shared address space (100.64.0.0/10)", ip_network("100.64.0.0/10")),
     ("IETF protocol assignments (192.0.0.0/24)", ip_network("192.0.0.0/24")),
     ("benchmarking (198.18.0.0/15)", ip_network("198.18.0.0/15")),
+    ("documentation (192.0.2.0/24)", ip_network("192.0.2.0/24")),
+    ("documentation (198.51.100.0/24)", ip_network("198.51.100.0/24")),
+    ("documentation (203.0.113.0/24)", ip_network("203.0.113.0/24")),
+    ("documentation (2001:db8::/32)", ip_network("2001:db8::/32")),
     ("IPv4-compatible IPv6 (::/96)", ip_network("::/96")),
     ("local-use NAT64 (64:ff9b:1::/48)", ip_network("64:ff9b:1::/48")),
     ("Teredo (2001::/32)", ip_network("2001::/32")),
     ("unique-local (fc00::/7)", ip_network("fc00::/7")),
 )
 
-_PROPERTY_CHECKS: tuple[tuple[str, str], ...] = (
+_SPECIFIC_PROPERTIES: tuple[tuple[str, str], ...] = (
     ("unspecified", "is_unspecified"),
     ("loopback", "is_loopback"),
     ("link-local", "is_link_local"),
     ("multicast", "is_multicast"),
-    ("private", "is_private"),
+)
+_BROAD_PROPERTIES: tuple[tuple[str, str], ...] = (
     ("reserved", "is_reserved"),
+    ("private", "is_private"),
+    ("site-local", "is_site_local"),
 )
 
 _NAT64_WELL_KNOWN = ip_network("64:ff9b::/96")
@@ -77,12 +84,12 @@ def embedded_ipv4(ip: IPAddress) -> IPv4Address | None:
 
 
 def _plain_reason(ip: IPAddress) -> str | None:
-    for reason, network in _NAMED_NETWORKS:
-        if ip.version == network.version and ip in network:
-            return reason
-    for reason, attribute in _PROPERTY_CHECKS:
-        if getattr(ip, attribute):
-            return reason
-    if isinstance(ip, IPv6Address) and ip.is_site_local:
-        return "site-local"
-    return None if ip.is_global else "not globally routable"
+    """Specific properties first (``::1`` reads "loopback"), then named ranges, then broad ones."""
+    named = next((r for r, net in _NAMED_NETWORKS if ip.version == net.version and ip in net), None)
+    reason = _first_property(ip, _SPECIFIC_PROPERTIES) or named
+    reason = reason or _first_property(ip, _BROAD_PROPERTIES)
+    return reason or (None if ip.is_global else "not globally routable")
+
+
+def _first_property(ip: IPAddress, checks: tuple[tuple[str, str], ...]) -> str | None:
+    return next((reason for reason, attribute in checks if getattr(ip, attribute, False)), None)

@@ -101,7 +101,7 @@ class DeadlineStream(httpcore.NetworkStream):
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> httpcore.NetworkStream:
-        """Handshake TLS with SNI and certificate checks for ``server_hostname`` (the URL's host)."""
+        """Handshake TLS; SNI and certificate checks use ``server_hostname`` (the URL host)."""
         tls = self._inner.start_tls(ssl_context, server_hostname, self._deadline.clip(timeout))
         return DeadlineStream(tls, self._deadline)
 

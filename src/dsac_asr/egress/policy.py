@@ -42,7 +42,7 @@ class EgressPolicy:
 
     @classmethod
     def parse(cls, text: str | None) -> EgressPolicy:
-        """Build a policy from a comma-separated list; raise ``InvalidOptionError`` on a bad entry."""
+        """Build a policy from a comma-separated list; ``InvalidOptionError`` on a bad entry."""
         entries = tuple(entry.strip() for entry in (text or "").split(",") if entry.strip())
         for entry in entries:
             if _as_network(entry) is None and not _HOST_RE.match(normalize_host(entry)):

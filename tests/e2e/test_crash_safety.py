@@ -1,0 +1,115 @@
+"""kill -9 in the middle of a job loses nothing: every job reaches a final state
+with exactly one result (embedded default, `dsac-asr serve` as a subprocess)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from service_harness import Service, base_env, create_key, running_service, wait_for_job
+from speech import SENTENCES, concatenate_speech, write_wav
+
+from dsac_asr.jobs.model import JobStatus
+from dsac_asr.jobs.store import JobStore
+from dsac_asr.storage import LocalObjectStore
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow]
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (read from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _wait_running(api: httpx.Client, job_id: str, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        job = api.get(f"/v1/jobs/{job_id}").json()
+        if job["status"] == "running" and job["progress"] > 0.05:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} never got going")
+
+
+@pytest.fixture(scope="module")
+def speech(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    folder = tmp_path_factory.mktemp("crash-speech")
+    audio, _spans = concatenate_speech(folder, [("awb", t) for t in SENTENCES[:20]], 16000)
+    return write_wav(folder / "long.wav", [audio], 16000).read_bytes()
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    environment = base_env(tmp_path / "data")
+    environment["DSAC_JOB_LEASE_S"] = "4"
+    return environment
+
+
+def _submit(api: httpx.Client, data: bytes) -> str:
+    answer = api.post("/v1/jobs", files={"file": ("long.wav", data, "audio/wav")})
+    assert answer.status_code == 202, answer.text
+    return str(answer.json()["id"])
+
+
+def _check_one_result_each(env: dict[str, str], job_ids: list[str]) -> None:
+    store = JobStore.open(f"sqlite:///{Path(env['DSAC_DATA_DIR']) / 'dsac.sqlite3'}")
+    objects = LocalObjectStore(Path(env["DSAC_DATA_DIR"]) / "objects")
+    try:
+        for job_id in job_ids:
+            job = store.get_job(job_id, None)
+            assert job.status is JobStatus.SUCCEEDED
+            assert objects.exists(job.source.bucket, f"decoded/{job_id}.json")
+    finally:
+        store.close()
+    results = list((Path(env["DSAC_DATA_DIR"]) / "objects").rglob("decoded/*.json"))
+    assert len([r for r in results if not r.name.endswith(".transcript.json")]) == len(job_ids)
+
+
+def test_killing_the_worker_process_mid_job_loses_nothing(
+    env: dict[str, str], speech: bytes, tmp_path: Path
+) -> None:
+    key = create_key(env, "acme")
+    with running_service(env, tmp_path / "serve.log") as service, service.client(key) as api:
+        first, second = _submit(api, speech), _submit(api, speech)
+        _wait_running(api, first)
+        assert service.process is not None
+        (worker,) = _children(service.process.pid)
+        for child in _children(worker):
+            os.kill(child, signal.SIGKILL)
+        finished = [wait_for_job(api, job_id, timeout_s=240) for job_id in (first, second)]
+        assert [job["status"] for job in finished] == ["succeeded", "succeeded"], finished
+    _check_one_result_each(env, [first, second])
+
+
+def test_killing_the_whole_service_mid_job_loses_nothing(
+    env: dict[str, str], speech: bytes, tmp_path: Path
+) -> None:
+    key = create_key(env, "acme")
+    service = Service(env, tmp_path / "first.log")
+    service.start()
+    with service.client(key) as api:
+        job_ids = [_submit(api, speech), _submit(api, speech)]
+        _wait_running(api, job_ids[0])
+    assert service.process is not None
+    for pid in [*_children(service.process.pid), service.process.pid]:
+        for child in _children(pid):
+            os.kill(child, signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)
+    service.process.wait(10)
+    with running_service(env, tmp_path / "second.log") as restarted, restarted.client(key) as api:
+        finished = [wait_for_job(api, job_id, timeout_s=240) for job_id in job_ids]
+        assert [job["status"] for job in finished] == ["succeeded"] * 2, finished
+    _check_one_result_each(env, job_ids)
