@@ -13,6 +13,8 @@ from platformdirs import user_data_dir
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from dsac_asr.egress import EgressPolicy, Timeouts
+
 DEFAULT_MAX_DURATION_S = 4 * 3600.0
 DEFAULT_MAX_UPLOAD_MB = 2048.0
 
@@ -49,6 +51,14 @@ class Settings(BaseSettings):
     max_job_attempts: int = 3
     max_active_jobs_per_tenant: int = 100
 
+    egress_allow: str | None = None
+    fetch_connect_timeout_s: float = 10.0
+    fetch_read_timeout_s: float = 30.0
+    fetch_total_s: float = 3600.0
+    callback_timeout_s: float = 10.0
+    callback_backoff_s: float = 5.0
+    callback_max_attempts: int = 8
+
     @property
     def resolved_models_dir(self) -> Path:
         """The model directory: ``DSAC_MODELS_DIR`` or ``<data dir>/models``."""
@@ -78,6 +88,16 @@ class Settings(BaseSettings):
     def temp_dir(self) -> Path:
         """Where workers keep per-job temporary files."""
         return self.data_dir / "tmp"
+
+    @property
+    def egress_policy(self) -> EgressPolicy:
+        """Which private hosts URL sources and callbacks may reach (none by default)."""
+        return EgressPolicy.parse(self.egress_allow)
+
+    @property
+    def fetch_timeouts(self) -> Timeouts:
+        """Connect, read and total time limits for fetching URL sources."""
+        return Timeouts(self.fetch_connect_timeout_s, self.fetch_read_timeout_s, self.fetch_total_s)
 
     @property
     def media_limits(self) -> MediaLimits:

@@ -1,4 +1,8 @@
-"""POST /v1/jobs: uploads (multipart), URLs and objects (JSON), refused options."""
+"""POST /v1/jobs: uploads (multipart), URLs and objects (JSON), refused options.
+
+URLs use a literal global address (93.184.216.34): the egress check at submission
+resolves host names, and a literal address needs no DNS lookup.
+"""
 
 from __future__ import annotations
 
@@ -110,7 +114,7 @@ def test_upload_options_are_parsed_and_echoed(api: ApiHarness) -> None:
         speakers="2",
         punctuate="false",
         private="true",
-        callback_url="https://example.com/hook",
+        callback_url="https://93.184.216.34/hook",
         metadata=json.dumps(metadata),
     )
     assert response.status_code == 202, response.text
@@ -124,7 +128,7 @@ def test_upload_options_are_parsed_and_echoed(api: ApiHarness) -> None:
         "speakers": 2,
         "punctuate": False,
         "private": True,
-        "callback_url": "https://example.com/hook",
+        "callback_url": "https://93.184.216.34/hook",
         "metadata": metadata,
     }
     again = api.client.get(f"/v1/jobs/{response.json()['id']}", headers=headers).json()
@@ -290,7 +294,7 @@ def test_missing_object_is_refused(api: ApiHarness) -> None:
 
 def test_url_source_is_accepted_without_fetching(api: ApiHarness) -> None:
     _, headers = api.tenant("acme")
-    url = "https://example.com/a.wav"
+    url = "https://93.184.216.34/a.wav"
     response = post_json(api, headers, {"source": {"url": url}, "language": "afr"})
     assert response.status_code == 202, response.text
     body = response.json()
@@ -308,7 +312,7 @@ def test_url_source_is_accepted_without_fetching(api: ApiHarness) -> None:
 
 def test_json_metadata_is_echoed(api: ApiHarness) -> None:
     _, headers = api.tenant("acme")
-    body = {"source": {"url": "https://example.com/a.wav"}, "metadata": {"ref": "42"}}
+    body = {"source": {"url": "https://93.184.216.34/a.wav"}, "metadata": {"ref": "42"}}
     response = post_json(api, headers, body)
     assert response.status_code == 202
     assert response.json()["options"]["metadata"] == {"ref": "42"}
@@ -320,7 +324,7 @@ def test_json_metadata_is_echoed(api: ApiHarness) -> None:
         (
             {
                 "source": {
-                    "url": "https://example.com/a.wav",
+                    "url": "https://93.184.216.34/a.wav",
                     "object": {"bucket": "calls", "key": "a.wav"},
                 }
             },
@@ -329,10 +333,13 @@ def test_json_metadata_is_echoed(api: ApiHarness) -> None:
         ({"source": {}}, "invalid_option"),
         ({"language": "eng"}, "invalid_option"),
         (
-            {"source": {"url": "https://example.com/a.wav"}, "language": "klingon!"},
+            {"source": {"url": "https://93.184.216.34/a.wav"}, "language": "klingon!"},
             "unknown_language",
         ),
-        ({"source": {"url": "https://example.com/a.wav"}, "channels": "stereo"}, "invalid_option"),
+        (
+            {"source": {"url": "https://93.184.216.34/a.wav"}, "channels": "stereo"},
+            "invalid_option",
+        ),
         ({"source": {"object": {"bucket": "calls"}}}, "invalid_option"),
         ({"source": {"object": {"bucket": "calls", "key": "../secret/a.wav"}}}, "invalid_option"),
         ({"source": {"object": {"bucket": "calls", "key": "/etc/passwd"}}}, "invalid_option"),
@@ -366,7 +373,7 @@ def test_body_that_is_not_json_is_refused(api: ApiHarness) -> None:
 def test_enqueue_failure_answers_503_and_forgets_the_url_job(api: ApiHarness) -> None:
     tenant, headers = api.tenant("acme")
     api.queue.fail_enqueue = True
-    response = post_json(api, headers, {"source": {"url": "https://example.com/a.wav"}})
+    response = post_json(api, headers, {"source": {"url": "https://93.184.216.34/a.wav"}})
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "transient"
     assert api.store.list_jobs(tenant.id) == ([], None)
@@ -406,3 +413,36 @@ def test_database_failure_answers_503_and_keeps_no_upload(
     assert response.status_code == 503
     assert response.json()["error"] == {"code": "transient", "message": "database is unreachable"}
     assert_nothing_kept(api, tenant.id)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/a.wav",
+        "http://169.254.169.254/latest/meta-data",
+        "http://10.0.0.5/a.wav",
+        "http://[::ffff:127.0.0.1]/a.wav",
+        "file:///etc/passwd",
+        "http://user:pass@93.184.216.34/a.wav",
+    ],
+)
+def test_url_sources_to_private_or_odd_places_are_refused(api: ApiHarness, url: str) -> None:
+    _, headers = api.tenant("acme")
+    response = post_json(api, headers, {"source": {"url": url}})
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "egress_refused"
+    assert api.queue.enqueued == []
+
+
+def test_callback_to_the_metadata_address_is_refused(api: ApiHarness) -> None:
+    _, headers = api.tenant("acme")
+    response = api.upload(headers, callback_url="http://169.254.169.254/hook")
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "egress_refused"
+
+
+def test_operator_can_allow_a_private_callback_host(tmp_path: Path) -> None:
+    harness = make_harness(tmp_path, egress_allow="10.0.0.0/8")
+    _, headers = harness.tenant("acme")
+    response = harness.upload(headers, callback_url="http://10.1.2.3/hook")
+    assert response.status_code == 202, response.text

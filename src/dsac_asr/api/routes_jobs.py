@@ -124,7 +124,8 @@ def list_jobs(
 @router.get("/{job_id}", response_model=JobOut, summary="A job's status and progress")
 def get_job(job_id: str, svc: Services, tenant: CurrentTenant) -> JobOut:
     """The job, if it belongs to the caller's tenant (404 otherwise)."""
-    return JobOut.of(svc.store.get_job(job_id, tenant.id))
+    job = svc.store.get_job(job_id, tenant.id)
+    return JobOut.of(job, svc.store.callback_attempts(job.id))
 
 
 @router.get(

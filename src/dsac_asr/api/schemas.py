@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from dsac_asr.jobs.model import Job, JobStatus
+from dsac_asr.jobs.model import CallbackAttempt, Job, JobStatus
 
 
 class JobOptionsIn(BaseModel):
@@ -71,6 +71,24 @@ class ResultOut(BaseModel):
     key: str
 
 
+class CallbackAttemptOut(BaseModel):
+    """One delivery attempt of the job's callback."""
+
+    attempt: int
+    at: datetime
+    status_code: int | None
+    error: str | None
+    outcome: str
+
+
+class CallbackOut(BaseModel):
+    """Where the callback goes and how delivering it went (attempts only on GET of one job)."""
+
+    url: str
+    delivered: bool
+    attempts: list[CallbackAttemptOut]
+
+
 class JobOut(BaseModel):
     """A job's state."""
 
@@ -88,9 +106,10 @@ class JobOut(BaseModel):
     result: ResultOut | None
     error: ErrorOut | None
     transcript_metadata: dict[str, str]
+    callback: CallbackOut | None = None
 
     @classmethod
-    def of(cls, job: Job) -> JobOut:
+    def of(cls, job: Job, attempts: list[CallbackAttempt] | None = None) -> JobOut:
         """The API view of a stored job."""
         o, s = job.options, job.source
         succeeded = job.status is JobStatus.SUCCEEDED and job.result_key is not None
@@ -113,7 +132,21 @@ class JobOut(BaseModel):
             else None,
             error=ErrorOut(code=job.error.code, message=job.error.message) if job.error else None,
             transcript_metadata=job.transcript_metadata,
+            callback=_callback_view(job, attempts or []),
         )
+
+
+def _callback_view(job: Job, attempts: list[CallbackAttempt]) -> CallbackOut | None:
+    if not job.options.callback_url:
+        return None
+    views = [
+        CallbackAttemptOut(
+            attempt=a.attempt, at=a.at, status_code=a.status_code, error=a.error, outcome=a.outcome
+        )
+        for a in attempts
+    ]
+    delivered = any(a.outcome == "delivered" for a in attempts)
+    return CallbackOut(url=job.options.callback_url, delivered=delivered, attempts=views)
 
 
 class JobList(BaseModel):

@@ -10,6 +10,7 @@ from typing import BinaryIO
 from dsac_asr.api.deps import ApiServices
 from dsac_asr.api.errors import ApiError
 from dsac_asr.api.schemas import JobOptionsIn, SourceIn
+from dsac_asr.egress import check_url
 from dsac_asr.errors import DsacError, InvalidOptionError, TransientError
 from dsac_asr.jobs.model import Job, JobOptions, JobSource, JobStatus, SourceKind, Tenant
 from dsac_asr.models.languages import normalize_language
@@ -43,6 +44,8 @@ def check_options(options: JobOptionsIn, svc: ApiServices) -> JobOptions:
     language = normalize_language(options.language)
     band = Band.BB if options.band == "auto" else _parse_band(options.band)
     svc.registry.route(RouteRequest(language, band, options.domain, options.model))
+    if options.callback_url:
+        check_url(options.callback_url, svc.settings.egress_policy)
     return JobOptions(
         language=language,
         band=options.band,
@@ -70,6 +73,7 @@ def source_from(given: SourceIn, tenant: Tenant, svc: ApiServices) -> JobSource:
     if (given.url is None) == (given.object is None):
         raise InvalidOptionError("give exactly one source: {'url': ...} or {'object': {...}}")
     if given.url is not None:
+        check_url(given.url, svc.settings.egress_policy)
         return JobSource(SourceKind.URL, tenant.default_bucket, url=given.url)
     assert given.object is not None
     bucket, key = given.object.bucket, given.object.key

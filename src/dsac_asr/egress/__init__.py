@@ -19,6 +19,7 @@ from dsac_asr.egress.policy import (
     EgressPolicy,
     check_url,
     check_url_syntax,
+    redacted,
     resolve_allowed,
 )
 
@@ -37,5 +38,6 @@ __all__ = [
     "download",
     "is_forbidden_address",
     "open_stream",
+    "redacted",
     "resolve_allowed",
 ]

@@ -70,6 +70,11 @@ def is_forbidden_address(ip: IPAddress) -> str | None:
     return _plain_reason(ip)
 
 
+def is_metadata_address(ip: IPAddress) -> bool:
+    """True for a cloud metadata address, also in IPv4-mapped, 6to4 or NAT64 form."""
+    return ip in METADATA_ADDRESSES or embedded_ipv4(ip) in METADATA_ADDRESSES
+
+
 def embedded_ipv4(ip: IPAddress) -> IPv4Address | None:
     """The IPv4 address an IPv4-mapped, 6to4 or well-known NAT64 address stands for."""
     if isinstance(ip, IPv4Address):

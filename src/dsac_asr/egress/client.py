@@ -14,13 +14,20 @@ import ssl
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from urllib.parse import SplitResult, quote, urljoin
 
 import httpcore
 
 from dsac_asr.egress.errors import SourceUnreachableError
 from dsac_asr.egress.pinning import Deadline, PinnedBackend
-from dsac_asr.egress.policy import EgressPolicy, check_url_syntax, resolve_allowed, url_port
+from dsac_asr.egress.policy import (
+    EgressPolicy,
+    check_url_syntax,
+    redacted,
+    resolve_allowed,
+    url_port,
+)
 from dsac_asr.errors import MediaTooLargeError, TransientError
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -57,6 +64,7 @@ class SafeResponse:
         self.status_code = raw.status
         self.headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw.headers}
         self.url = url
+        self.display_url = redacted(url)
         self._raw = raw
         self._max_bytes = max_bytes
 
@@ -68,13 +76,13 @@ class SafeResponse:
             for chunk in self._raw.iter_stream():
                 total += len(chunk)
                 if total > self._max_bytes:
-                    raise MediaTooLargeError(f"{self.url} is larger than {self._max_bytes} bytes")
+                    raise MediaTooLargeError(f"{self.display_url} is over {self._max_bytes} bytes")
                 yield chunk
 
     def _check_declared_length(self) -> None:
         declared = self.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self._max_bytes:
-            raise MediaTooLargeError(f"{self.url} declares {declared} bytes, over the limit")
+            raise MediaTooLargeError(f"{self.display_url} declares {declared} bytes, over the cap")
 
 
 @contextmanager
@@ -118,7 +126,7 @@ def _exchange(
 ) -> Iterator[httpcore.Response]:
     parts = check_url_syntax(hop.url)
     addresses = resolve_allowed(parts.hostname or "", url_port(parts), policy)
-    context = ssl_context or httpcore.default_ssl_context()
+    context = ssl_context or _default_ssl_context()
     backend = PinnedBackend(addresses, deadline)
     extensions = {"timeout": timeouts.as_extension()}
     with (
@@ -133,6 +141,12 @@ def _exchange(
         ) as raw,
     ):
         yield raw
+
+
+@cache
+def _default_ssl_context() -> ssl.SSLContext:
+    """The system's trust store via certifi, as httpx uses; built once per process."""
+    return httpcore.default_ssl_context()
 
 
 def _core_url(parts: SplitResult) -> httpcore.URL:
@@ -177,16 +191,23 @@ def _strip_secrets(headers: Mapping[str, str]) -> dict[str, str]:
 
 @contextmanager
 def translated_errors(url: str) -> Iterator[None]:
-    """Turn httpcore's errors into dsac-asr's (``raise ... from``)."""
+    """Turn httpcore's errors into dsac-asr's (``raise ... from``); messages omit the query."""
+    url = redacted(url)
     try:
         yield
     except httpcore.TimeoutException as exc:
         raise TransientError(f"{url} timed out") from exc
     except httpcore.ConnectError as exc:
-        if isinstance(exc.__cause__, ssl.SSLCertVerificationError):
+        if _refused_certificate(exc):
             raise SourceUnreachableError(f"{url}: TLS certificate refused: {exc}") from exc
         raise TransientError(f"cannot connect to {url}: {exc}") from exc
     except httpcore.NetworkError as exc:
         raise TransientError(f"the connection to {url} failed: {exc}") from exc
     except (httpcore.ProtocolError, httpcore.UnsupportedProtocol) as exc:
         raise SourceUnreachableError(f"{url} did not answer in valid HTTP: {exc}") from exc
+
+
+def _refused_certificate(exc: httpcore.ConnectError) -> bool:
+    """True when TLS verification failed (httpcore keeps the ``ssl`` error as arg and context)."""
+    related = (exc.__cause__, exc.__context__, *exc.args)
+    return any(isinstance(error, ssl.SSLCertVerificationError) for error in related)

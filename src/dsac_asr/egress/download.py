@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dsac_asr.egress.client import REDIRECT_STATUSES, SafeResponse, Timeouts, open_stream
 from dsac_asr.egress.errors import SourceUnreachableError
-from dsac_asr.egress.policy import EgressPolicy
+from dsac_asr.egress.policy import EgressPolicy, redacted
 
 MAX_REDIRECTS = 5
 
@@ -41,9 +41,9 @@ def download(
 
 def _require_success(url: str, response: SafeResponse) -> None:
     if response.status_code in REDIRECT_STATUSES:
-        raise SourceUnreachableError(f"{url} redirected more than {MAX_REDIRECTS} times")
+        raise SourceUnreachableError(f"{redacted(url)} redirected more than {MAX_REDIRECTS} times")
     if not 200 <= response.status_code < 300:
-        raise SourceUnreachableError(f"{response.url} answered HTTP {response.status_code}")
+        raise SourceUnreachableError(f"{response.display_url} answered HTTP {response.status_code}")
 
 
 def _save(response: SafeResponse, target: Path) -> int:

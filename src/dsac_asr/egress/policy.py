@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from urllib.parse import SplitResult, urlsplit
 
-from dsac_asr.egress.addresses import METADATA_ADDRESSES, IPAddress, is_forbidden_address
+from dsac_asr.egress.addresses import IPAddress, is_forbidden_address, is_metadata_address
 from dsac_asr.egress.errors import EgressRefusedError, UnresolvableHostError
 from dsac_asr.errors import InvalidOptionError, TransientError
 
@@ -85,6 +85,13 @@ def check_url_syntax(url: str) -> SplitResult:
     return parts
 
 
+def redacted(url: str) -> str:
+    """``url`` without its query and credentials, for messages (presigned URLs carry secrets)."""
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return f"{parts.scheme}://{host}{parts.path}" + ("?..." if parts.query else "")
+
+
 def url_port(parts: SplitResult) -> int:
     """The URL's port (default 80 or 443); refuse one outside 1-65535."""
     try:
@@ -109,7 +116,7 @@ def resolve_allowed(host: str, port: int, policy: EgressPolicy) -> list[IPAddres
 
 
 def _check_address(name: str, ip: IPAddress, policy: EgressPolicy, by_name: bool) -> None:
-    if ip in METADATA_ADDRESSES:
+    if is_metadata_address(ip):
         raise EgressRefusedError(f"{name} resolves to {ip}, a cloud metadata service")
     if by_name or policy.allows_address(ip):
         return

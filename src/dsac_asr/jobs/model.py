@@ -98,6 +98,18 @@ class Job:
 
 
 @dataclass(frozen=True)
+class CallbackAttempt:
+    """One try at delivering a job's callback: when, and what came back."""
+
+    event_id: str
+    attempt: int
+    at: datetime
+    status_code: int | None
+    error: str | None
+    outcome: str  # "delivered", "retry" or "gone"
+
+
+@dataclass(frozen=True)
 class Tenant:
     """A customer: owns jobs, reads the buckets it was granted."""
 

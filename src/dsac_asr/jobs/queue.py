@@ -13,12 +13,16 @@ from typing import Any
 from celery import Celery
 
 from dsac_asr.config import Settings
-from dsac_asr.errors import TransientError
+from dsac_asr.errors import NotFoundError, TransientError
+from dsac_asr.jobs.model import JobStatus
+from dsac_asr.jobs.notify import NOTIFIED, CallbackSettings, deliver_callback
 from dsac_asr.jobs.runner import WorkerContext, run_job
 from dsac_asr.jobs.services import worker_context
 
 TASK_NAME = "dsac_asr.transcribe"
+CALLBACK_TASK_NAME = "dsac_asr.callback"
 QUEUE_NAME = "dsac-jobs"
+CALLBACK_QUEUE_NAME = "dsac-callbacks"
 log = logging.getLogger(__name__)
 
 
@@ -30,6 +34,7 @@ def _transport_options(settings: Settings) -> dict[str, Any]:
         return {
             "data_folder_in": str(folder),
             "data_folder_out": str(folder),
+            "control_folder": str(folder / "control"),
             "polling_interval": 0.1,
         }
     # Redis/SQS redeliver an unacknowledged message after this long: longer than any job.
@@ -59,9 +64,21 @@ class JobQueue:
         def transcribe(task: Any, job_id: str) -> None:
             self._execute(task, job_id)
 
+        def callback(job_id: str, attempt: int) -> None:
+            self._deliver(job_id, attempt)
+
         self.task = self.celery.task(
             name=TASK_NAME, bind=True, max_retries=settings.max_transient_retries
         )(transcribe)
+        self.callback_task = self.celery.task(
+            name=CALLBACK_TASK_NAME, queue=CALLBACK_QUEUE_NAME, ignore_result=True
+        )(callback)
+        self.callback_settings = CallbackSettings(
+            policy=settings.egress_policy,
+            timeout_s=settings.callback_timeout_s,
+            backoff_s=settings.callback_backoff_s,
+            max_attempts=settings.callback_max_attempts,
+        )
 
     def enqueue(self, job_id: str) -> None:
         """Queue the job for a worker."""
@@ -79,13 +96,33 @@ class JobQueue:
     def _execute(self, task: Any, job_id: str) -> None:
         ctx = self.context()
         try:
-            run_job(job_id, ctx)
+            status = run_job(job_id, ctx)
         except TransientError as exc:
-            if task.request.retries >= task.max_retries:
-                ctx.store.finish_failure(job_id, exc.code, f"gave up after retries: {exc.message}")
-                return
-            log.warning("job %s: transient error, retrying: %s", job_id, exc.message)
-            raise task.retry(exc=exc, countdown=min(60, 2**task.request.retries)) from exc
+            if task.request.retries < task.max_retries:
+                log.warning("job %s: transient error, retrying: %s", job_id, exc.message)
+                raise task.retry(exc=exc, countdown=min(60, 2**task.request.retries)) from exc
+            ctx.store.finish_failure(job_id, exc.code, f"gave up after retries: {exc.message}")
+            status = JobStatus.FAILED
+        if status in NOTIFIED:
+            self.notify(job_id)
+
+    def notify(self, job_id: str, attempt: int = 1, delay_s: float = 0.0) -> None:
+        """Queue a callback delivery attempt for a finished job."""
+        self.callback_task.apply_async(args=[job_id, attempt], countdown=delay_s)
+
+    def _deliver(self, job_id: str, attempt: int) -> None:
+        ctx = self.context()
+        try:
+            delay_s = deliver_callback(
+                job_id, attempt, ctx.store, ctx.objects, self.callback_settings
+            )
+        except NotFoundError:
+            return  # the job was deleted: nobody to tell
+        except TransientError as exc:
+            log.warning("callback for job %s: %s; trying again", job_id, exc.message)
+            delay_s = self.callback_settings.backoff_s
+        if delay_s is not None and attempt < self.callback_settings.max_attempts:
+            self.notify(job_id, attempt + 1, delay_s)
 
     def ping(self) -> None:
         """Raise ``TransientError`` unless the broker answers."""
@@ -103,7 +140,7 @@ class JobQueue:
                 f"--concurrency={concurrency}",
                 "--pool=prefork",
                 f"--loglevel={loglevel}",
-                f"--queues={QUEUE_NAME}",
+                f"--queues={QUEUE_NAME},{CALLBACK_QUEUE_NAME}",
                 "--without-gossip",
                 "--without-mingle",
             ]

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from dsac_asr.egress import EgressPolicy, Timeouts
 from dsac_asr.errors import DsacError, NotFoundError, TransientError
 from dsac_asr.jobs.fetch import fetch_input
 from dsac_asr.jobs.model import Job, JobStatus, SourceKind
@@ -41,6 +42,8 @@ class WorkerContext:
     lease_s: float = 60.0
     max_input_bytes: int = 2 * 1024**3
     max_attempts: int = 3
+    egress: EgressPolicy = field(default_factory=EgressPolicy)
+    fetch_timeouts: Timeouts = field(default_factory=lambda: Timeouts(10.0, 30.0, 3600.0))
 
 
 def result_key(job_id: str, tag: str | None = None) -> str:
@@ -86,7 +89,14 @@ def run_job(job_id: str, ctx: WorkerContext) -> JobStatus | None:
 
 def _transcribe(job: Job, ctx: WorkerContext) -> Transcript:
     with job_workspace(ctx.temp_root, job.id) as folder:
-        path = fetch_input(job, ctx.objects, folder, ctx.max_input_bytes)
+        path = fetch_input(
+            job,
+            ctx.objects,
+            folder,
+            ctx.max_input_bytes,
+            policy=ctx.egress,
+            timeouts=ctx.fetch_timeouts,
+        )
         options = TranscriptionOptions(
             language=job.options.language,
             band=job.options.band,

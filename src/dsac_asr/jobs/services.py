@@ -40,4 +40,6 @@ def worker_context(settings: Settings) -> WorkerContext:
         lease_s=settings.job_lease_s,
         max_input_bytes=settings.media_limits.max_size_bytes,
         max_attempts=settings.max_job_attempts,
+        egress=settings.egress_policy,
+        fetch_timeouts=settings.fetch_timeouts,
     )

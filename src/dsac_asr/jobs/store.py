@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dsac_asr.errors import InvalidOptionError, NotFoundError
+from dsac_asr.jobs.callback_log import CallbackLog
 from dsac_asr.jobs.database import Clock, make_engine, utc_now
 from dsac_asr.jobs.model import Job, JobStatus
 from dsac_asr.jobs.rows import decode_cursor, encode_cursor, job_from_row, row_from_job
@@ -26,7 +27,7 @@ MAX_PAGE_SIZE = 1000
 ACTIVE = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
 
 
-class JobStore(TenantStore):
+class JobStore(TenantStore, CallbackLog):
     """Tenants, keys and jobs in one SQL database."""
 
     @classmethod

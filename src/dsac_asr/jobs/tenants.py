@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import re
@@ -19,6 +18,7 @@ from dsac_asr.jobs.database import Database
 from dsac_asr.jobs.model import ApiKey, Tenant
 from dsac_asr.jobs.rows import key_from_row, tenant_from_row
 from dsac_asr.jobs.tables import ApiKeyRow, TenantRow
+from dsac_asr.webhooks import new_secret
 
 TENANT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 KEY_PREFIX = "dsac_"
@@ -34,11 +34,6 @@ def hash_key(api_key: str) -> str:
 def new_api_key() -> str:
     """A fresh key: ``dsac_`` and 32 URL-safe random characters (192 bits)."""
     return KEY_PREFIX + secrets.token_urlsafe(24)
-
-
-def new_webhook_secret() -> str:
-    """A Standard Webhooks signing secret: ``whsec_`` and base64 of 24 random bytes."""
-    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode("ascii")
 
 
 def _unique_buckets(buckets: Iterable[str]) -> list[str]:
@@ -61,7 +56,7 @@ class TenantStore(Database):
             id=uuid.uuid4().hex,
             name=name,
             buckets=_unique_buckets(buckets),
-            webhook_secret=new_webhook_secret(),
+            webhook_secret=new_secret(),
             created_at=self.clock(),
         )
         try:
