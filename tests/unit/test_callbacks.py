@@ -44,3 +44,27 @@ def test_retry_only_while_budget_lasts() -> None:
 @pytest.mark.parametrize("outcome", [Outcome.DELIVERED, Outcome.GONE])
 def test_final_outcomes_are_not_retried(outcome: Outcome) -> None:
     assert not should_retry(_result(outcome), 1, 10)
+
+
+def test_seed_error_callback_carries_the_error_beside_an_empty_result() -> None:
+    import json
+    from datetime import UTC, datetime
+
+    from dsac_asr.jobs.model import Job, JobError, JobOptions, JobSource, JobStatus, SourceKind
+    from dsac_asr.jobs.notify import seed_request
+
+    job = Job(
+        id="j1", tenant_id="t", status=JobStatus.FAILED,
+        source=JobSource(SourceKind.OBJECT, "media", key="in/a.wav"),
+        options=JobOptions(tag="tag1", user_id="u", callback_style="seed",
+                           callback_api_key="fe", metadata={"seed_job_id": "fe-9"}),
+        created_at=datetime.now(UTC), error=JobError("not_media", "not audio"),
+    )  # fmt: skip
+    body, headers = seed_request(job, None)
+    assert headers["STATUS"] == "ERROR" and headers["S3-PATH"] == ""
+    assert headers["JOB-ID"] == "fe-9" and headers["X-API-KEY"] == "fe"
+    start = body.index(b"\r\n\r\n") + 4
+    payload = json.loads(body[start : body.index(b"\r\n--", start)])
+    assert payload["error"] == {"code": "not_media", "message": "not audio"}
+    assert payload["results"][0]["alternatives"][0]["transcript"] == ""
+    assert b'filename="tag1.json"' in body

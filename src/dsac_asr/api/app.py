@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from dsac_asr import __version__
 from dsac_asr.api.deps import ApiServices
 from dsac_asr.api.errors import install_error_handlers
+from dsac_asr.api.legacy import router as legacy_router
 from dsac_asr.api.limits import BodyLimitMiddleware
 from dsac_asr.api.routes_jobs import router as jobs_router
 from dsac_asr.api.routes_system import router as system_router
@@ -30,6 +31,7 @@ def create_app(services: ApiServices) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=services.settings.media_limits.max_size_bytes)
     app.include_router(jobs_router)
     app.include_router(system_router)
+    app.include_router(legacy_router)
     _document_json_submissions(app)
     return app
 

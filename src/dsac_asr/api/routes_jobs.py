@@ -155,7 +155,7 @@ def get_transcript(
 def delete_job(job_id: str, svc: Services, tenant: CurrentTenant) -> Response:
     """Cancel (if queued or running), delete its objects, then forget the job."""
     job = svc.store.cancel(job_id, tenant.id)
-    keys = [result_key(job.id), transcript_key(job.id)]
+    keys = [job.result_key or result_key(job.id, job.options.tag), transcript_key(job.id)]
     if job.source.key and job.source.key.startswith(f"uploads/{job.id}/"):
         keys.append(job.source.key)
     for key in keys:

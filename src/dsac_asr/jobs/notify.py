@@ -77,11 +77,18 @@ def native_body(job: Job, result: bytes | None) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+def _seed_error_body(error: dict[str, str]) -> bytes:
+    """The error, beside an empty seed-shaped result: the front end reads ``results``
+    whatever ``STATUS`` says, so it must find one."""
+    empty = {"alternatives": [{"transcript": "", "confidence": 0.0, "words": []}]}
+    return json.dumps({"results": [empty], "error": error}).encode("utf-8")
+
+
 def seed_request(job: Job, result: bytes | None) -> tuple[bytes, dict[str, str]]:
     """The seed's multipart callback: the result JSON (or the error) as field ``file``."""
     succeeded = job.status is JobStatus.SUCCEEDED
     error = {"code": job.error.code, "message": job.error.message} if job.error else {}
-    payload = result if succeeded and result is not None else json.dumps({"error": error}).encode()
+    payload = result if succeeded and result is not None else _seed_error_body(error)
     name = f"{job.options.tag or job.id}.json"
     request = httpx.Request(
         "POST", "http://callback", files={"file": (name, payload, "application/json")}

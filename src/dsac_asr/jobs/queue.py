@@ -37,8 +37,9 @@ def _transport_options(settings: Settings) -> dict[str, Any]:
             "control_folder": str(folder / "control"),
             "polling_interval": 0.1,
         }
-    # Redis/SQS redeliver an unacknowledged message after this long: longer than any job.
-    return {"visibility_timeout": int(settings.max_duration_s * 3 + 3600)}
+    # Redis/SQS redeliver an unacknowledged message after this long: longer than any job
+    # (capped at SQS's maximum of 12 hours).
+    return {"visibility_timeout": min(43200, int(settings.max_duration_s * 3 + 3600))}
 
 
 class JobQueue:
