@@ -58,6 +58,9 @@ def transcribe(
     channels: Annotated[str, typer.Option(help="auto, mix or separate.")] = "auto",
     domain: Annotated[str | None, typer.Option(help="Domain, e.g. PARL.")] = None,
     model: Annotated[str | None, typer.Option("--model", "-m", help="Model id.")] = None,
+    punctuate: Annotated[
+        bool, typer.Option(help="Punctuation and casing; --no-punctuate: lower-case plain words.")
+    ] = True,
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.JSON,
     output: Annotated[
         str | None, typer.Option("--output", "-o", help="File, folder, or - for stdout.")
@@ -65,7 +68,7 @@ def transcribe(
 ) -> None:
     """Transcribe INPUT files; a bad file is reported and the others still run."""
     pipeline = Pipeline.from_settings(Settings())
-    options = TranscriptionOptions(language, band, channels, domain, model)
+    options = TranscriptionOptions(language, band, channels, domain, model, punctuate)
     target = OutputTarget.choose(output, fmt, len(inputs))
     failures = sum(not _transcribe_one(pipeline, path, options, fmt, target) for path in inputs)
     if failures:

@@ -26,6 +26,7 @@ from dsac_asr.models.languages import MULTILINGUAL, SOUTH_AFRICAN, normalize_lan
 from dsac_asr.models.manifest import Band
 from dsac_asr.models.registry import ModelRegistry, Route, RouteRequest
 from dsac_asr.transcript import Segment, Transcript, Word, merge_channels, speaker_label
+from dsac_asr.transcript.casing import without_punctuation
 
 ProgressCallback = Callable[[float], None]
 _DECODE_SHARE = 0.05
@@ -41,6 +42,7 @@ class TranscriptionOptions:
     channels: str = "auto"
     domain: str | None = None
     model_id: str | None = None
+    punctuate: bool = True
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,8 @@ class Pipeline:
         request = _recognition_request(route)
         segments = _recognize(engine, audio, request, separate, report)
         report(1.0)
-        return _assemble(segments, route, info, audio, separate)
+        transcript = _assemble(segments, route, info, audio, separate)
+        return transcript if options.punctuate else without_punctuation(transcript)
 
 
 def _band_for(band: str, info: MediaInfo) -> Band:

@@ -133,3 +133,15 @@ def test_import_kaldi_then_transcribe_korean(models_dir: Path, tmp_path: Path) -
     )  # fmt: skip
     assert again.returncode == 1
     assert "Traceback" not in again.stderr and "ko-imported" in again.stderr
+
+
+def test_no_punctuate_gives_plain_lower_case_words(english_wav: Path, models_dir: Path) -> None:
+    done = _run(
+        "transcribe", str(english_wav), "-m", "whisper-tiny.en", "--no-punctuate", "-f", "txt",
+        models_dir=models_dir,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    text = done.stdout.strip()
+    assert "fox" in text
+    assert text == text.lower()
+    assert not any(mark in text for mark in ".,!?")

@@ -103,6 +103,7 @@ def _transcribe(job: Job, ctx: WorkerContext) -> Transcript:
             channels=job.options.channels,
             domain=job.options.domain,
             model_id=job.options.model,
+            punctuate=job.options.punctuate,
         )
         return ctx.pipeline.transcribe(path, options, _Heartbeat(job.id, ctx))
 
