@@ -52,7 +52,8 @@ def main() -> None:
     audio = write_mono_wav(work / "speech.wav", samples)
     duration_s = len(samples) / 16000
     raw_cmd = [sys.executable, str(HERE / "raw_whisper.py"), args.model, str(audio)]
-    cli = shutil.which("dsac-asr") or "dsac-asr"
+    beside = Path(sys.executable).with_name("dsac-asr")
+    cli = str(beside) if beside.exists() else shutil.which("dsac-asr") or "dsac-asr"
     pipe_cmd = [cli, "transcribe", str(audio), "--model", args.model, "-o", str(work / "p.json")]
     raw, pipe = [], []
     for _ in range(args.repeats):

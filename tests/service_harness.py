@@ -8,6 +8,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+
+def dsac_executable() -> str:
+    """The ``dsac-asr`` command of the Python running the tests (its venv need not be on PATH)."""
+    beside = Path(sys.executable).with_name("dsac-asr")
+    found = str(beside) if beside.exists() else shutil.which("dsac-asr")
+    assert found is not None, "dsac-asr is not installed (pip install -e '.[test]')"
+    return found
 
 
 def free_port() -> int:
@@ -26,9 +35,9 @@ def free_port() -> int:
 
 def dsac(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """Run the installed ``dsac-asr`` command."""
-    exe = shutil.which("dsac-asr")
-    assert exe is not None, "dsac-asr is not installed on PATH"
-    return subprocess.run([exe, *args], env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [dsac_executable(), *args], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def create_key(env: dict[str, str], tenant: str, *buckets: str) -> str:
@@ -52,10 +61,8 @@ class Service:
 
     def start(self, workers: int = 1, timeout_s: float = 90) -> None:
         """Start serve and wait until /readyz answers 200."""
-        exe = shutil.which("dsac-asr")
-        assert exe is not None
         log = self.log_path.open("ab")
-        args = [exe, "serve", "--port", str(self.port), "--workers", str(workers)]
+        args = [dsac_executable(), "serve", "--port", str(self.port), "--workers", str(workers)]
         self.process = subprocess.Popen(args, env=self.env, stdout=log, stderr=log)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

@@ -33,7 +33,7 @@ def _row(model: InstalledModel) -> dict[str, str]:
         "engine": m.engine,
         "languages": ",".join(m.languages),
         "band": f"{m.band.value} ({m.band.sample_rate_hz // 1000} kHz)",
-        "domain": m.domain or "-",
+        "domains": ",".join(model.domains) or "-",
         "size": f"{model.size_bytes() / 1e6:.0f} MB",
         "source": m.source,
     }
@@ -43,14 +43,14 @@ def _row(model: InstalledModel) -> dict[str, str]:
 def list_models(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Show the installed models (id, engine, languages, band, domain, size, source)."""
+    """Show the installed models (id, engine, languages, band, domains, size, source)."""
     registry = _registry()
     rows = [_row(model) for model in registry.models()]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
     table = Table(title=f"Models (directory: {registry.models_dir})")
-    for column in ("id", "engine", "languages", "band", "domain", "size", "source"):
+    for column in ("id", "engine", "languages", "band", "domains", "size", "source"):
         table.add_column(column)
     for row in rows:
         table.add_row(*row.values())

@@ -63,6 +63,7 @@ class Pipeline:
                 compute_type=settings.compute_type,
                 cpu_threads=settings.cpu_threads,
                 budget_factor=settings.decode_budget_factor,
+                batch_size=settings.batch_size,
             ),
         )
 
@@ -105,11 +106,12 @@ def _band_for(band: str, info: MediaInfo) -> Band:
 
 
 def _recognition_request(route: Route) -> RecognitionRequest:
+    prompt = route.domain_prompt
     if route.language != MULTILINGUAL:
-        return RecognitionRequest(language=route.language)
+        return RecognitionRequest(language=route.language, domain_prompt=prompt)
     south_african = {lang.code for lang in SOUTH_AFRICAN}
     candidates = tuple(c for c in route.model.manifest.languages if c in south_african)
-    return RecognitionRequest(language=MULTILINGUAL, candidate_languages=candidates)
+    return RecognitionRequest(MULTILINGUAL, domain_prompt=prompt, candidate_languages=candidates)
 
 
 def _recognize(
@@ -173,4 +175,6 @@ def _assemble(
     }
     if route.notes:
         metadata["notes"] = "; ".join(route.notes)
+    if route.domain:
+        metadata["domain"] = route.domain
     return Transcript(segments, language, route.model.id, round(audio.duration_s, 3), metadata)

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from service_harness import dsac_executable
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 
 def _run(*args: str, models_dir: Path) -> subprocess.CompletedProcess[str]:
-    exe = shutil.which("dsac-asr")
-    assert exe is not None, "dsac-asr is not installed on PATH"
     env = {**os.environ, "DSAC_MODELS_DIR": str(models_dir)}
-    return subprocess.run([exe, *args], capture_output=True, text=True, env=env, timeout=600)
+    return subprocess.run(
+        [dsac_executable(), *args], capture_output=True, text=True, env=env, timeout=600
+    )
 
 
 @pytest.fixture

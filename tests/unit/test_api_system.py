@@ -134,6 +134,7 @@ def test_models_list_the_bundled_whisper_models(api: ApiHarness) -> None:
     assert base["band"] == "bb"
     assert base["sample_rate_hz"] == 16000
     assert base["domain"] is None
+    assert "PARL" in base["domains"]
     assert models["whisper-tiny.en"]["languages"] == ["eng"]
 
 

@@ -12,7 +12,7 @@ from dsac_asr.models.registry import ModelRegistry, RouteRequest
 def _install(root: Path, model_id: str, **fields: object) -> None:
     folder = root / model_id
     folder.mkdir(parents=True)
-    manifest = ModelManifest.model_validate({"id": model_id, "engine": "kaldi", **fields})
+    manifest = ModelManifest.model_validate({"id": model_id, "engine": "kaldi"} | fields)
     write_manifest(folder, manifest)
 
 
@@ -115,3 +115,33 @@ def test_band_parse_accepts_seed_values() -> None:
     assert Band.parse("16000") is Band.BB
     with pytest.raises(ValueError, match="unknown band"):
         Band.parse("44100")
+
+
+def test_whisper_models_carry_the_shipped_parliament_domain(tmp_path: Path) -> None:
+    registry = ModelRegistry(tmp_path)
+    assert "PARL" in registry.get("whisper-base").domains
+    route = registry.route(RouteRequest("eng", Band.BB, domain="parl"))
+    assert route.model.id == "whisper-base" and route.domain == "PARL"
+    assert route.domain_prompt is not None and "Honourable" in route.domain_prompt
+    assert "#" not in route.domain_prompt  # comment lines are not part of the prompt
+
+
+def test_a_kaldi_graph_domain_wins_over_a_prompt_domain(registry: ModelRegistry) -> None:
+    route = registry.route(RouteRequest("zul", Band.NB, domain="PARL"))
+    assert route.model.id == "zul-nb-parl"
+    assert route.domain_prompt is None  # the graph is the domain
+
+
+def test_operator_domain_files_for_bundled_and_installed_models(tmp_path: Path) -> None:
+    (tmp_path / "whisper-base" / "domains").mkdir(parents=True)
+    (tmp_path / "whisper-base" / "domains" / "health.txt").write_text("# c\nTB, HIV, ARVs.\n")
+    _install(tmp_path, "afr-bb", languages=["afr"], band="bb", engine="whisper")
+    (tmp_path / "afr-bb" / "domains").mkdir()
+    (tmp_path / "afr-bb" / "domains" / "farm.txt").write_text("Boer, oes, trekker.")
+    registry = ModelRegistry(tmp_path)
+    assert registry.get("whisper-base").domains == ["HEALTH", "PARL"]
+    assert registry.get("afr-bb").domains == ["FARM", "PARL"]
+    route = registry.route(RouteRequest("eng", Band.BB, domain="health"))
+    assert route.domain_prompt == "TB, HIV, ARVs."
+    with pytest.raises(NoModelForRequestError, match="has no domain 'FARM'"):
+        registry.route(RouteRequest("eng", Band.BB, domain="FARM", model_id="whisper-base"))

@@ -54,6 +54,7 @@ def list_models(svc: Services, _tenant: CurrentTenant) -> list[ModelOut]:
             band=m.manifest.band.value,
             sample_rate_hz=m.manifest.band.sample_rate_hz,
             domain=m.manifest.domain,
+            domains=m.domains,
             version=m.manifest.version,
             source=m.manifest.source,
         )

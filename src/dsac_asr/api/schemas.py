@@ -165,5 +165,6 @@ class ModelOut(BaseModel):
     band: str
     sample_rate_hz: int
     domain: str | None
+    domains: list[str]
     version: str
     source: str

@@ -63,11 +63,18 @@ class InstalledModel(BaseModel):
     path: Path
     weight_parts: tuple[Path, ...] = ()
     bundled: bool = False
+    domain_prompts: dict[str, Path] = {}
 
     @property
     def id(self) -> str:
         """The model id."""
         return self.manifest.id
+
+    @property
+    def domains(self) -> list[str]:
+        """Every domain the model serves: its own (a Kaldi graph) and its prompt files."""
+        own = [self.manifest.domain] if self.manifest.domain else []
+        return own + sorted(set(self.domain_prompts) - {d.upper() for d in own})
 
     def size_bytes(self) -> int:
         """Total size of the model's files (links followed)."""

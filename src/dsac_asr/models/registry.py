@@ -7,6 +7,7 @@ from pathlib import Path
 
 from dsac_asr.errors import ModelError, ModelNotFoundError, NoModelForRequestError
 from dsac_asr.models.bundled import bundled_models
+from dsac_asr.models.domains import SHIPPED_DIR, domain_files, read_prompt
 from dsac_asr.models.languages import MULTILINGUAL, language_name
 from dsac_asr.models.manifest import MANIFEST_NAME, Band, InstalledModel, read_manifest
 
@@ -28,6 +29,15 @@ class Route:
     model: InstalledModel
     language: str
     notes: tuple[str, ...] = ()
+    domain: str | None = None
+
+    @property
+    def domain_prompt(self) -> str | None:
+        """The prompt text of the requested domain when the model serves it by prompt."""
+        if self.domain is None or (self.model.manifest.domain or "").upper() == self.domain:
+            return None
+        path = self.model.domain_prompts.get(self.domain)
+        return read_prompt(path) if path is not None else None
 
     @property
     def sample_rate_hz(self) -> int:
@@ -67,7 +77,13 @@ class ModelRegistry:
         if self._include_bundled:
             local_ids = {m.id for m in models}
             models.extend(m for m in bundled_models() if m.id not in local_ids)
-        return models, broken
+        return [self._with_domains(m) for m in models], broken
+
+    def _with_domains(self, model: InstalledModel) -> InstalledModel:
+        shipped = [SHIPPED_DIR] if model.manifest.engine == "whisper" else []
+        own = self.models_dir / model.id / "domains" if model.bundled else model.path / "domains"
+        prompts = domain_files([*shipped, own])
+        return model.model_copy(update={"domain_prompts": prompts})
 
     def models(self) -> list[InstalledModel]:
         """Every usable installed model."""
@@ -104,11 +120,12 @@ def _filter_domain(models: list[InstalledModel], domain: str | None) -> list[Ins
     if domain is None:
         general = [m for m in models if m.manifest.domain is None]
         return general or models
-    wanted = domain.lower()
-    matching = [m for m in models if (m.manifest.domain or "").lower() == wanted]
-    if matching:
-        return matching
-    have = sorted({m.manifest.domain for m in models if m.manifest.domain}) or ["none"]
+    wanted = domain.upper()
+    graphs = [m for m in models if (m.manifest.domain or "").upper() == wanted]
+    prompts = [m for m in models if wanted in m.domain_prompts]
+    if graphs or prompts:
+        return graphs or prompts
+    have = sorted({d for m in models for d in m.domains}) or ["none"]
     raise NoModelForRequestError(
         f"no installed model has domain {domain!r} for this language; domains available: "
         + ", ".join(have)
@@ -130,6 +147,11 @@ def _route_to(model: InstalledModel, request: RouteRequest) -> Route:
             f"model {model.id!r} does not serve {language_name(request.language)} "
             f"({request.language}); it serves {', '.join(model.manifest.languages)}"
         )
+    if request.domain and request.domain.upper() not in {d.upper() for d in model.domains}:
+        raise NoModelForRequestError(
+            f"model {model.id!r} has no domain {request.domain!r}; it has: "
+            + (", ".join(model.domains) or "none")
+        )
     notes: list[str] = []
     model_band = model.manifest.band
     if model_band is not request.band:
@@ -138,7 +160,8 @@ def _route_to(model: InstalledModel, request: RouteRequest) -> Route:
             f"no {request.band.sample_rate_hz // 1000} kHz model for {request.language}: "
             f"used {model.id} ({model_band.sample_rate_hz // 1000} kHz) on {how} audio"
         )
-    return Route(model=model, language=request.language, notes=tuple(notes))
+    domain = request.domain.upper() if request.domain else None
+    return Route(model=model, language=request.language, notes=tuple(notes), domain=domain)
 
 
 def _describe(models: list[InstalledModel]) -> str:
