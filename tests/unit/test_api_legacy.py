@@ -186,8 +186,8 @@ def test_a_domain_without_a_model_is_a_bad_request(
     api: ApiHarness, acme: tuple[Tenant, str]
 ) -> None:
     _, key = acme
-    response = submit(api, seed_headers(key, CUSTOM_GRAPH="PARL"))
-    assert_error(response, 400, "no_model", "PARL")
+    response = submit(api, seed_headers(key, CUSTOM_GRAPH="MINING"))
+    assert_error(response, 400, "no_model", "MINING")
     assert api.queue.enqueued == []
 
 

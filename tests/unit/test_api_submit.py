@@ -172,7 +172,7 @@ def test_upload_file_name_is_made_safe_for_the_key(api: ApiHarness) -> None:
         ({"language": "klingon!"}, 422, "unknown_language"),
         ({"language": "zul"}, 422, "no_model"),
         ({"language": "sto"}, 422, "no_model"),
-        ({"language": "eng", "domain": "PARL"}, 422, "no_model"),
+        ({"language": "eng", "domain": "MINING"}, 422, "no_model"),
         ({"model": "no-such-model"}, 422, "model_not_found"),
         ({"model": "whisper-tiny.en", "language": "afr"}, 422, "no_model"),
         ({"channels": "stereo"}, 422, "invalid_option"),
