@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from dsac_asr.config import DEFAULT_BATCH_SIZE
 from dsac_asr.engines.base import (
     Engine,
     ProgressCallback,
@@ -28,11 +29,16 @@ __all__ = [
 
 @dataclass(frozen=True)
 class EngineOptions:
-    """Process-wide engine settings (from ``Settings``)."""
+    """Process-wide engine settings (from ``Settings``).
+
+    ``batch_size``: Whisper windows decoded together; 0 or 1 decodes them one
+    after another (Whisper's sequential decoding).
+    """
 
     compute_type: str = "int8"
     cpu_threads: int = 0
     budget_factor: float = 3.0
+    batch_size: int = DEFAULT_BATCH_SIZE
 
 
 _cache: dict[tuple[str, str, EngineOptions], Engine] = {}
@@ -60,6 +66,7 @@ def _create(model: InstalledModel, options: EngineOptions) -> Engine:
         compute_type=options.compute_type,
         cpu_threads=options.cpu_threads,
         budget_factor=options.budget_factor,
+        batch_size=options.batch_size,
     )
     return WhisperEngine(model, whisper_options)
 

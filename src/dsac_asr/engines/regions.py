@@ -10,6 +10,7 @@ gap of silence between regions keeps each word on its own side.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +35,62 @@ def find_speech(samples: npt.NDArray[np.float32], sample_rate_hz: int) -> list[R
     return [Region(int(chunk["start"]), int(chunk["end"])) for chunk in found]
 
 
+def split_at_pauses(
+    samples: npt.NDArray[np.float32],
+    regions: Iterable[Region],
+    max_samples: int,
+    pause_samples: int,
+) -> list[Region]:
+    """``regions`` with each one longer than ``max_samples`` cut into pieces that fit.
+
+    Each cut falls in the middle of the quietest ``pause_samples`` of the second
+    half of the piece it ends, so a pause between sentences is preferred to
+    one between words, and a word is cut only when the audio has no pause.
+    """
+    pieces: list[Region] = []
+    for region in regions:
+        start = region.start
+        while region.end - start > max_samples:
+            cut = _quietest(samples, start + max_samples // 2, start + max_samples, pause_samples)
+            pieces.append(Region(start, cut))
+            start = cut
+        pieces.append(Region(start, region.end))
+    return pieces
+
+
+def _quietest(samples: npt.NDArray[np.float32], low: int, high: int, width: int) -> int:
+    """The middle of the last of the quietest ``width`` samples between ``low`` and ``high``."""
+    width = max(1, min(width, high - low))
+    energy = np.concatenate(([0.0], np.cumsum(np.square(samples[low:high], dtype=np.float64))))
+    sums = energy[width:] - energy[:-width]
+    last = len(sums) - 1 - int(np.argmin(sums[::-1]))
+    return low + last + width // 2
+
+
+def split_long(regions: Iterable[Region], max_samples: int) -> list[Region]:
+    """``regions`` with each one longer than ``max_samples`` cut into pieces that fit."""
+    return [
+        Region(start, min(start + max_samples, region.end))
+        for region in regions
+        for start in range(region.start, region.end, max_samples)
+    ]
+
+
+def pack(regions: Iterable[Region], max_samples: int) -> list[Region]:
+    """Runs of neighbouring regions joined into spans of at most ``max_samples``.
+
+    Each span reaches from its first region's start to its last one's end; a
+    region too long for a span on its own is cut first (``split_long``).
+    """
+    spans: list[Region] = []
+    for region in split_long(regions, max_samples):
+        if spans and region.end - spans[-1].start <= max_samples:
+            spans[-1] = Region(spans[-1].start, region.end)
+        else:
+            spans.append(region)
+    return spans
+
+
 @dataclass(frozen=True)
 class CollapsedAudio:
     """Speech regions laid end to end with ``GAP_S`` of silence between them."""
@@ -53,6 +110,15 @@ class CollapsedAudio:
         start = min(max(int(start_s * rate) - offset + region.start, region.start), region.end)
         end = min(max(int(end_s * rate) - offset + region.start, start), region.end)
         return start / rate, end / rate
+
+    def spans(self, max_span_s: float) -> list[Region]:
+        """Runs of whole regions of the collapsed audio (in its samples), each at
+        most ``max_span_s`` long: the windows a batched decoder works on."""
+        placed = (
+            Region(offset, offset + region.end - region.start)
+            for region, offset in zip(self.regions, self.offsets, strict=True)
+        )
+        return pack(placed, int(max_span_s * self.sample_rate_hz))
 
 
 def collapse(
