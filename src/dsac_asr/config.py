@@ -19,11 +19,13 @@ DEFAULT_MAX_DURATION_S = 4 * 3600.0
 DEFAULT_MAX_UPLOAD_MB = 2048.0
 # Whisper windows (up to 30 s of speech each) decoded together; 0 or 1 decodes
 # sequentially (Whisper's own sliding window). Measured on 590 s of flite
-# speech, whisper-base int8, 2 cores, engine only (load excluded), runs
-# alternated, load average 0.8-1.7: batch 1 RTF 0.087/0.109, peak 1.01 GB;
-# 2: 0.059/0.066, 0.82-0.84 GB; 4: 0.049-0.057, 1.06-1.08 GB; 6: 0.051/0.058,
-# 1.19-1.27 GB; 8: 0.049/0.053, 1.38 GB; 16: 0.048/0.050, 2.0 GB; WER 8.44%
-# at every size. 4 is as fast as any and keeps a worker under 1.2 GB.
+# speech, whisper-base int8, 2 cores, nothing else running, two runs each:
+# engine only, RTF / peak memory: batch 2: 0.055-0.059 / 0.88 GB; 4: 0.048-0.050
+# / 1.03 GB; 6: 0.050 / 1.17 GB; 8: 0.045-0.047 / 1.38-1.43 GB (16: 0.048 /
+# 2.0 GB, earlier); `dsac-asr transcribe` end to end: sequential 0.090 /
+# 1.02 GB, batch 4 0.053 / 1.06 GB, batch 8 0.051 / 1.38 GB. WER 7.95% batched
+# at every size, 8.44% sequential. 4 is within 5% of the fastest and keeps a
+# worker under 1.2 GB.
 DEFAULT_BATCH_SIZE = 4
 
 
