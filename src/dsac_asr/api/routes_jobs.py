@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from dsac_asr.api.deps import ApiServices, CurrentTenant, Services
-from dsac_asr.api.errors import ApiError
+from dsac_asr.api.errors import ApiError, describe_problems
 from dsac_asr.api.schemas import JobCreate, JobList, JobOptionsIn, JobOut
 from dsac_asr.api.submission import (
     check_capacity,
@@ -89,7 +89,7 @@ def _parse_json(raw: bytes) -> JobCreate:
     try:
         return JobCreate.model_validate_json(raw)
     except ValidationError as exc:
-        raise InvalidOptionError(_explain(exc)) from exc
+        raise InvalidOptionError(describe_problems(exc.errors())) from exc
 
 
 def _options_from_form(form: Any) -> JobOptionsIn:
@@ -101,11 +101,7 @@ def _options_from_form(form: Any) -> JobOptionsIn:
     except json.JSONDecodeError as exc:
         raise InvalidOptionError("metadata must be a JSON object of strings") from exc
     except ValidationError as exc:
-        raise InvalidOptionError(_explain(exc)) from exc
-
-
-def _explain(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise InvalidOptionError(describe_problems(exc.errors())) from exc
 
 
 @router.get("", response_model=JobList, summary="List this tenant's jobs, newest first")
