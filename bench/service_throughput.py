@@ -16,6 +16,13 @@ embedded data dir (SQLite, local folder, filesystem queue):
    rate (open loop, 10 ms apart for 100/s) for ``--get-seconds``; p50, p99,
    the rate achieved and errors.
 
+The issue's goal for short jobs: (a) the 20 clips submitted at once to a
+service with the default worker count (1; it batches short jobs) finish in
+at most 0.55x the time of (b) the raw engine on the same clips back to back,
+with a WER at most 0.5 points above (b)'s; printed as the "goal" line.
+``--job-batch-size`` / ``--isolated-windows`` set ``DSAC_JOB_BATCH_SIZE`` /
+``DSAC_JOB_BATCH_SHARE_WINDOWS=false`` for the service (default: its defaults).
+
 Figures are printed as JSON and one line each; nothing is asserted.
 """
 
@@ -49,6 +56,7 @@ from speech import SENTENCES, concatenate_speech
 HERE = Path(__file__).parent
 FINAL = ("succeeded", "failed", "cancelled")
 MIN_CLIP_S, MAX_CLIP_S = 3.0, 6.0
+GOAL_TIME_RATIO, GOAL_WER_POINTS = 0.55, 0.5
 
 
 @dataclass(frozen=True)
@@ -310,6 +318,10 @@ def run_service(
         env = base_env(Path(tmp) / "data")
         if 3 * len(clips) > 90:  # the batch and the GET-load batch must fit the active-job cap
             env["DSAC_MAX_ACTIVE_JOBS_PER_TENANT"] = str(4 * len(clips))
+        if args.job_batch_size is not None:
+            env["DSAC_JOB_BATCH_SIZE"] = str(args.job_batch_size)
+        if args.isolated_windows:
+            env["DSAC_JOB_BATCH_SHARE_WINDOWS"] = "false"
         key = create_key(env, "bench")
         log_path = work / f"serve-workers{workers}.log"
         log_path.unlink(missing_ok=True)
@@ -372,6 +384,9 @@ def main() -> None:
         "--raw-repeats", type=int, default=2, help="raw runs, first before the service, best counts"
     )
     parser.add_argument("--quick", action="store_true", help="6 clips, 5 samples, 3 s of GETs")
+    parser.add_argument("--job-batch-size", type=int, default=None)
+    parser.add_argument("--isolated-windows", action="store_true")
+    parser.add_argument("--no-get-load", action="store_true", help="skip the GET latency test")
     args = parser.parse_args()
     if args.quick:
         args.clips, args.latency_samples, args.get_seconds = 6, 5, 3.0
@@ -389,7 +404,8 @@ def main() -> None:
                 latency = start_to_run(bench, clips, args.latency_samples)
             result = batch(bench, clips, timeout_s=120 + 60 * len(clips))
             rate = result["succeeded"] / result["wall_s"]
-            result["get_under_load"] = get_latency_under_load(bench, clips, rate, workers, args)
+            if not args.no_get_load:
+                result["get_under_load"] = get_latency_under_load(bench, clips, rate, workers, args)
             return result
 
         runs.append(run_service(workers, clips, args, work, measure))
@@ -412,9 +428,30 @@ def main() -> None:
         "raw": raw,
         "raw_runs": [{"transcribe_wall_s": r["wall_s"], **r["machine"]} for r in raw_runs],
         "service": runs,
+        "goal": short_jobs_goal(runs, raw),
+        "job_batching": {"size": args.job_batch_size, "isolated": args.isolated_windows},
     }
     print(json.dumps(report, indent=2))
     _human(report)
+
+
+def short_jobs_goal(runs: list[dict[str, Any]], raw: dict[str, Any]) -> dict[str, Any] | None:
+    """(a) the one-worker service's wall time and WER against (b) the raw engine's."""
+    service = next((run for run in runs if run["workers"] == 1), None)
+    if service is None or service["wer"] is None:
+        return None
+    ratio = service["wall_s"] / raw["wall_s"]
+    gap_points = 100 * (service["wer"] - raw["wer"])
+    return {
+        "service_wall_s": service["wall_s"],
+        "raw_wall_s": raw["wall_s"],
+        "time_ratio": ratio,
+        "time_ratio_goal": GOAL_TIME_RATIO,
+        "service_wer": service["wer"],
+        "raw_wer": raw["wer"],
+        "wer_gap_points": gap_points,
+        "met": ratio <= GOAL_TIME_RATIO and gap_points <= GOAL_WER_POINTS,
+    }
 
 
 def _others(machine: dict[str, Any]) -> str:
@@ -423,6 +460,15 @@ def _others(machine: dict[str, Any]) -> str:
 
 def _human(report: dict[str, Any]) -> None:
     raw = report["raw"]
+    goal = report["goal"]
+    if goal is not None:
+        print(
+            f"goal (a)/(b): service {goal['service_wall_s']:.1f} s / raw "
+            f"{goal['raw_wall_s']:.1f} s = {goal['time_ratio']:.2f} (goal <= "
+            f"{GOAL_TIME_RATIO}), WER {goal['service_wer']:.1%} vs {goal['raw_wer']:.1%} "
+            f"({goal['wer_gap_points']:+.1f} points, goal <= +{GOAL_WER_POINTS}): "
+            f"{'met' if goal['met'] else 'NOT met'}"
+        )
     if report["submit_to_start"]:
         lat = report["submit_to_start"]
         print(
@@ -443,16 +489,20 @@ def _human(report: dict[str, Any]) -> None:
             f"ratio to raw {run['ratio_to_raw']:.2f}, {run['succeeded']}/{run['jobs']} succeeded, "
             f"WER {run['wer']:.1%} ({_others(run['machine'])})"
         )
-        get = run["get_under_load"]
-        print(
-            f"GET /v1/jobs/{{id}} at {get['target_per_s']:.0f}/s with {run['workers']} busy "
-            f"worker(s): p50 {get['p50_ms']:.1f} ms, p99 {get['p99_ms']:.1f} ms, "
-            f"max {get['max_ms']:.0f} ms, achieved {get['completed_per_s']:.1f}/s, "
-            f"errors {get['errors'] or 'none'} ({_others(get['machine'])})"
-        )
+        if "get_under_load" in run:
+            _print_get_load(run["get_under_load"], run["workers"])
         if run["log_problems"]:
             problems = sum(run["log_problems"].values())
             print(f"  serve log ({run['workers']} workers): {problems} warning/error lines")
+
+
+def _print_get_load(get: dict[str, Any], workers: int) -> None:
+    print(
+        f"GET /v1/jobs/{{id}} at {get['target_per_s']:.0f}/s with {workers} busy "
+        f"worker(s): p50 {get['p50_ms']:.1f} ms, p99 {get['p99_ms']:.1f} ms, "
+        f"max {get['max_ms']:.0f} ms, achieved {get['completed_per_s']:.1f}/s, "
+        f"errors {get['errors'] or 'none'} ({_others(get['machine'])})"
+    )
 
 
 if __name__ == "__main__":

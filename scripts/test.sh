@@ -23,6 +23,9 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
+# The diarization extra needs torch: this exact version installs a CPU build here; a
+# bare requirement would let pip fetch the multi-GB CUDA build.
+.venv/bin/python -m pip install -q torch==2.13.0
 .venv/bin/python -m pip install -q -e '.[test]'
 
 export PATH="$PWD/.venv/bin:$PATH"

@@ -121,6 +121,39 @@ def wait_for_job(client: httpx.Client, job_id: str, timeout_s: float = 180) -> d
     raise AssertionError(f"job {job_id} not finished in {timeout_s} s")
 
 
+def child_pids(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (read from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def check_one_result_each(env: dict[str, str], job_ids: list[str]) -> None:
+    """Every job succeeded, and the embedded service's objects hold one result per job."""
+    from dsac_asr.jobs.model import JobStatus
+    from dsac_asr.jobs.store import JobStore
+    from dsac_asr.storage import LocalObjectStore
+
+    store = JobStore.open(f"sqlite:///{Path(env['DSAC_DATA_DIR']) / 'dsac.sqlite3'}")
+    objects = LocalObjectStore(Path(env["DSAC_DATA_DIR"]) / "objects")
+    try:
+        for job_id in job_ids:
+            job = store.get_job(job_id, None)
+            assert job.status is JobStatus.SUCCEEDED
+            assert objects.exists(job.source.bucket, f"decoded/{job_id}.json")
+    finally:
+        store.close()
+    results = list((Path(env["DSAC_DATA_DIR"]) / "objects").rglob("decoded/*.json"))
+    assert len([r for r in results if not r.name.endswith(".transcript.json")]) == len(job_ids)
+
+
 def base_env(data_dir: Path) -> dict[str, str]:
     """The environment of an embedded service under ``data_dir`` (bundled models only)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DSAC_")}

@@ -16,7 +16,8 @@ from dsac_asr.cli_models import models_app
 from dsac_asr.cli_output import OutputTarget, ProgressBar
 from dsac_asr.cli_service import api, serve, worker
 from dsac_asr.config import Settings
-from dsac_asr.errors import DsacError
+from dsac_asr.diarization import require_diarization
+from dsac_asr.errors import DsacError, InvalidOptionError
 from dsac_asr.pipeline import Pipeline, TranscriptionOptions
 from dsac_asr.transcript import OutputFormat, render
 
@@ -61,6 +62,13 @@ def transcribe(
     punctuate: Annotated[
         bool, typer.Option(help="Punctuation and casing; --no-punctuate: lower-case plain words.")
     ] = True,
+    diarize: Annotated[
+        bool, typer.Option("--diarize", help="Label speakers by voice (needs the extra).")
+    ] = False,
+    speakers: Annotated[
+        str | None,
+        typer.Option(help="With --diarize (implies it): number of speakers, or auto."),
+    ] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.JSON,
     output: Annotated[
         str | None, typer.Option("--output", "-o", help="File, folder, or - for stdout.")
@@ -68,11 +76,27 @@ def transcribe(
 ) -> None:
     """Transcribe INPUT files; a bad file is reported and the others still run."""
     pipeline = Pipeline.from_settings(Settings())
-    options = TranscriptionOptions(language, band, channels, domain, model, punctuate)
+    speaker_count = parse_speakers(speakers)
+    diarize = diarize or speakers is not None
+    if diarize:
+        require_diarization()  # one error line now, not one per file after decoding
+    options = TranscriptionOptions(
+        language, band, channels, domain, model, punctuate, diarize, speaker_count
+    )
     target = OutputTarget.choose(output, fmt, len(inputs))
     failures = sum(not _transcribe_one(pipeline, path, options, fmt, target) for path in inputs)
     if failures:
         raise typer.Exit(code=1)
+
+
+def parse_speakers(value: str | None) -> int | None:
+    """``--speakers``: a whole number from 1, or ``auto`` (or nothing) for an estimate."""
+    if value is None or value.strip().lower() == "auto":
+        return None
+    if not value.strip().isdigit() or int(value) < 1:
+        message = f"--speakers must be a whole number from 1, or auto, not {value!r}"
+        raise InvalidOptionError(message)
+    return int(value)
 
 
 def _transcribe_one(

@@ -6,7 +6,7 @@ The CLI calls it in-process; the job service calls the same code in workers.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +14,10 @@ import numpy.typing as npt
 
 from dsac_asr.audio import DecodedAudio, MediaInfo, choose_separate, decode, probe
 from dsac_asr.config import MediaLimits, Settings
+from dsac_asr.diarization import SpeakerTurn, assign_speakers, diarize, require_diarization
 from dsac_asr.engines import (
     Engine,
+    EngineLoader,
     EngineOptions,
     RecognitionRequest,
     RecognizedSegment,
@@ -27,6 +29,9 @@ from dsac_asr.models.manifest import Band
 from dsac_asr.models.registry import ModelRegistry, Route, RouteRequest
 from dsac_asr.transcript import Segment, Transcript, Word, merge_channels, speaker_label
 from dsac_asr.transcript.casing import without_punctuation
+from dsac_asr.transcript.restore import restore_punctuation
+from dsac_asr.transcript.spellings import OPERATOR_FILE_NAME, load_spellings
+from dsac_asr.transcript.truecasing import caser_for
 
 ProgressCallback = Callable[[float], None]
 _DECODE_SHARE = 0.05
@@ -43,6 +48,8 @@ class TranscriptionOptions:
     domain: str | None = None
     model_id: str | None = None
     punctuate: bool = True
+    diarize: bool = False
+    speakers: int | None = None  # with diarize: the known count; None estimates it
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,7 @@ class Pipeline:
     registry: ModelRegistry
     limits: MediaLimits = field(default_factory=MediaLimits)
     engine_options: EngineOptions = field(default_factory=EngineOptions)
+    engine_for: EngineLoader = load_engine  # a batch of jobs passes one that pools recognitions
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Pipeline:
@@ -72,6 +80,7 @@ class Pipeline:
         language = normalize_language(options.language)
         if options.channels not in CHANNEL_MODES:
             raise InvalidOptionError(f"channels must be one of {', '.join(CHANNEL_MODES)}")
+        _check_diarization(options)
         info = probe(path, self.limits)
         band = _band_for(options.band, info)
         request = RouteRequest(language, band, options.domain, options.model_id)
@@ -88,12 +97,55 @@ class Pipeline:
         info, route = self.plan(path, options)
         audio = decode(path, route.sample_rate_hz, self.limits, lambda f: report(f * _DECODE_SHARE))
         separate = choose_separate(options.channels, info, audio)
-        engine = load_engine(route.model, self.engine_options)
+        engine = self.engine_for(route.model, self.engine_options)
         request = _recognition_request(route)
-        segments = _recognize(engine, audio, request, separate, report)
+        turns = _speaker_turns(audio, options, separate)
+        segments = _with_speakers(_recognize(engine, audio, request, separate, report), turns)
         report(1.0)
-        transcript = _assemble(segments, route, info, audio, separate)
-        return transcript if options.punctuate else without_punctuation(transcript)
+        transcript = _noted_speakers(_assemble(segments, route, info, audio, separate), turns)
+        return self._punctuation(transcript, route, options.punctuate)
+
+    def _punctuation(self, transcript: Transcript, route: Route, punctuate: bool) -> Transcript:
+        """Plain words without ``punctuate``; else punctuation restored where the engine
+        writes none (spelling list: shipped plus ``<models dir>/spellings.txt``)."""
+        if not punctuate:
+            return without_punctuation(transcript)
+        if route.model.manifest.writes_punctuation:
+            return transcript
+        spellings = load_spellings([self.registry.models_dir / OPERATOR_FILE_NAME])
+        return restore_punctuation(transcript, spellings, caser_for(transcript.language))
+
+
+def _check_diarization(options: TranscriptionOptions) -> None:
+    """A speaker count below one, or diarisation without its extra, fails before any work."""
+    if options.speakers is not None and options.speakers < 1:
+        raise InvalidOptionError(f"speakers must be at least 1, not {options.speakers}")
+    if options.diarize:
+        require_diarization()
+
+
+def _speaker_turns(
+    audio: DecodedAudio, options: TranscriptionOptions, separate: bool
+) -> list[SpeakerTurn] | None:
+    """Who speaks when in the mixed audio, when diarisation is asked for; ``None``
+    otherwise, and for channels recognised separately (each is its own speaker)."""
+    if not options.diarize or separate:
+        return None
+    return diarize(audio.mixed(), audio.sample_rate_hz, options.speakers)
+
+
+def _with_speakers(
+    segments: tuple[Segment, ...], turns: list[SpeakerTurn] | None
+) -> tuple[Segment, ...]:
+    return segments if turns is None else assign_speakers(segments, turns)
+
+
+def _noted_speakers(transcript: Transcript, turns: list[SpeakerTurn] | None) -> Transcript:
+    """The transcript with ``metadata["speakers"]``: how many diarisation found."""
+    if turns is None:
+        return transcript
+    metadata = {**transcript.metadata, "speakers": str(len(transcript.speakers))}
+    return replace(transcript, metadata=metadata)
 
 
 def _band_for(band: str, info: MediaInfo) -> Band:
@@ -109,9 +161,17 @@ def _recognition_request(route: Route) -> RecognitionRequest:
     prompt = route.domain_prompt
     if route.language != MULTILINGUAL:
         return RecognitionRequest(language=route.language, domain_prompt=prompt)
-    south_african = {lang.code for lang in SOUTH_AFRICAN}
-    candidates = tuple(c for c in route.model.manifest.languages if c in south_african)
+    candidates = multilingual_candidates(route.model.manifest.languages)
     return RecognitionRequest(MULTILINGUAL, domain_prompt=prompt, candidate_languages=candidates)
+
+
+def multilingual_candidates(model_languages: list[str]) -> tuple[str, ...]:
+    """The languages ``mul`` may find with a model: its South African languages
+    (every South African language when it declares ``mul`` itself)."""
+    if MULTILINGUAL in model_languages:
+        return tuple(lang.code for lang in SOUTH_AFRICAN)
+    south_african = {lang.code for lang in SOUTH_AFRICAN}
+    return tuple(code for code in model_languages if code in south_african)
 
 
 def _recognize(

@@ -10,28 +10,18 @@ from pathlib import Path
 
 import httpx
 import pytest
-from service_harness import Service, base_env, create_key, running_service, wait_for_job
+from service_harness import (
+    Service,
+    base_env,
+    check_one_result_each,
+    child_pids,
+    create_key,
+    running_service,
+    wait_for_job,
+)
 from speech import SENTENCES, concatenate_speech, write_wav
 
-from dsac_asr.jobs.model import JobStatus
-from dsac_asr.jobs.store import JobStore
-from dsac_asr.storage import LocalObjectStore
-
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow]
-
-
-def _children(pid: int) -> list[int]:
-    """Process ids whose parent is ``pid`` (read from /proc)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return found
 
 
 def _wait_running(api: httpx.Client, job_id: str, timeout_s: float = 60) -> None:
@@ -64,20 +54,6 @@ def _submit(api: httpx.Client, data: bytes) -> str:
     return str(answer.json()["id"])
 
 
-def _check_one_result_each(env: dict[str, str], job_ids: list[str]) -> None:
-    store = JobStore.open(f"sqlite:///{Path(env['DSAC_DATA_DIR']) / 'dsac.sqlite3'}")
-    objects = LocalObjectStore(Path(env["DSAC_DATA_DIR"]) / "objects")
-    try:
-        for job_id in job_ids:
-            job = store.get_job(job_id, None)
-            assert job.status is JobStatus.SUCCEEDED
-            assert objects.exists(job.source.bucket, f"decoded/{job_id}.json")
-    finally:
-        store.close()
-    results = list((Path(env["DSAC_DATA_DIR"]) / "objects").rglob("decoded/*.json"))
-    assert len([r for r in results if not r.name.endswith(".transcript.json")]) == len(job_ids)
-
-
 def test_killing_the_worker_process_mid_job_loses_nothing(
     env: dict[str, str], speech: bytes, tmp_path: Path
 ) -> None:
@@ -86,12 +62,12 @@ def test_killing_the_worker_process_mid_job_loses_nothing(
         first, second = _submit(api, speech), _submit(api, speech)
         _wait_running(api, first)
         assert service.process is not None
-        (worker,) = _children(service.process.pid)
-        for child in _children(worker):
+        (worker,) = child_pids(service.process.pid)
+        for child in child_pids(worker):
             os.kill(child, signal.SIGKILL)
         finished = [wait_for_job(api, job_id, timeout_s=240) for job_id in (first, second)]
         assert [job["status"] for job in finished] == ["succeeded", "succeeded"], finished
-    _check_one_result_each(env, [first, second])
+    check_one_result_each(env, [first, second])
 
 
 def test_killing_the_whole_service_mid_job_loses_nothing(
@@ -104,12 +80,12 @@ def test_killing_the_whole_service_mid_job_loses_nothing(
         job_ids = [_submit(api, speech), _submit(api, speech)]
         _wait_running(api, job_ids[0])
     assert service.process is not None
-    for pid in [*_children(service.process.pid), service.process.pid]:
-        for child in _children(pid):
+    for pid in [*child_pids(service.process.pid), service.process.pid]:
+        for child in child_pids(pid):
             os.kill(child, signal.SIGKILL)
         os.kill(pid, signal.SIGKILL)
     service.process.wait(10)
     with running_service(env, tmp_path / "second.log") as restarted, restarted.client(key) as api:
         finished = [wait_for_job(api, job_id, timeout_s=240) for job_id in job_ids]
         assert [job["status"] for job in finished] == ["succeeded"] * 2, finished
-    _check_one_result_each(env, job_ids)
+    check_one_result_each(env, job_ids)

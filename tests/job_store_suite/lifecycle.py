@@ -155,6 +155,20 @@ class LifecycleBehaviour(Tenants):
         assert store.requeue_orphans(include_queued=False) == ["j1"]
         assert store.get_job("j1", None).status is JobStatus.RUNNING
 
+    def test_queued_jobs_for_a_batch_are_never_started_ones_oldest_first(
+        self, store: JobStore, acme: Tenant, globex: Tenant
+    ) -> None:
+        for index in range(5):
+            store.create_job(make_job(acme if index % 2 else globex, f"j{index}", minute=9 - index))
+        store.claim("j1", 30)
+        store.claim("j3", 30)
+        store.release("j3")  # handed back: queued again, never ran to a crash
+        store.cancel("j4", globex.id)
+        assert [job.id for job in store.queued_jobs(10)] == ["j3", "j2", "j0"]
+        assert [job.id for job in store.queued_jobs(2)] == ["j3", "j2"]
+        store.claim("j2", 30)
+        assert [job.id for job in store.queued_jobs(10)] == ["j3", "j0"]
+
     def test_metrics(self, store: JobStore, acme: Tenant, globex: Tenant) -> None:
         runs = [("a", acme, 100.0, 10.0), ("b", globex, 50.0, 25.0), ("c", acme, 0.0, 1.0)]
         for minute, (job_id, tenant, duration_s, processing_s) in enumerate(runs):

@@ -11,9 +11,11 @@ from contextlib import closing
 import numpy as np
 import pytest
 
+from dsac_asr.engines.background import in_background
 from dsac_asr.engines.base import RecognizedSegment, RecognizedWord
 from dsac_asr.engines.regions import GAP_S, Region, collapse, pack, split_at_pauses, split_long
-from dsac_asr.engines.whisper import WhisperOptions, in_background, split_sentences
+from dsac_asr.engines.segment_filters import split_sentences
+from dsac_asr.engines.whisper import WhisperOptions
 
 RATE = 1000
 

@@ -5,7 +5,7 @@ import pytest
 
 from dsac_asr.engines.base import RecognizedSegment, RecognizedWord
 from dsac_asr.engines.regions import GAP_S, Region, collapse
-from dsac_asr.engines.whisper import is_runaway_repetition
+from dsac_asr.engines.segment_filters import is_runaway_repetition
 
 RATE = 1000
 

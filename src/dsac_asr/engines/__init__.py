@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from dsac_asr.config import DEFAULT_BATCH_SIZE
@@ -17,6 +18,7 @@ from dsac_asr.models.manifest import InstalledModel
 
 __all__ = [
     "Engine",
+    "EngineLoader",
     "EngineOptions",
     "ProgressCallback",
     "RecognitionRequest",
@@ -69,6 +71,10 @@ def _create(model: InstalledModel, options: EngineOptions) -> Engine:
         batch_size=options.batch_size,
     )
     return WhisperEngine(model, whisper_options)
+
+
+EngineLoader = Callable[[InstalledModel, EngineOptions], Engine]
+"""Gives the engine for a model: ``load_engine``, or a wrapper of it."""
 
 
 def clear_engine_cache() -> None:

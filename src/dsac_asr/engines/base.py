@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -54,4 +54,20 @@ class Engine(Protocol):
         on_progress: ProgressCallback | None = None,
     ) -> list[RecognizedSegment]:
         """Recognise ``samples`` and return segments in time order."""
+        ...
+
+
+@runtime_checkable
+class BatchRecognizer(Protocol):
+    """An engine that recognises several short clips together, each on its own."""
+
+    def recognize_many(
+        self,
+        clips: Sequence[npt.NDArray[np.float32]],
+        request: RecognitionRequest,
+        on_progress: ProgressCallback | None = None,
+        share: Sequence[Hashable | None] | None = None,
+    ) -> list[list[RecognizedSegment]]:
+        """Each clip's segments, in the order of ``clips``, as ``recognize`` gives them;
+        neighbouring clips with the same ``share`` key (not None) may share decoding."""
         ...

@@ -11,25 +11,38 @@ way word times are mapped back to the original audio.
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import closing
-from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from dataclasses import dataclass, replace
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from dsac_asr.config import DEFAULT_BATCH_SIZE
+from dsac_asr.engines.background import in_background
 from dsac_asr.engines.base import (
     ProgressCallback,
     RecognitionRequest,
     RecognizedSegment,
     RecognizedWord,
 )
-from dsac_asr.engines.regions import CollapsedAudio, collapse, find_speech, split_at_pauses
+from dsac_asr.engines.joint import JointSpeech, TimeMap, join_speech
+from dsac_asr.engines.language_id import (
+    best_candidate,
+    identifiable,
+    language_regions,
+    recognize_by_region,
+)
+from dsac_asr.engines.regions import (
+    CollapsedAudio,
+    Region,
+    collapse,
+    find_speech,
+    split_at_pauses,
+)
+from dsac_asr.engines.segment_filters import is_runaway_repetition, split_sentences
 from dsac_asr.errors import DecodeTimeoutError, EngineError, InvalidOptionError, ModelError
 from dsac_asr.models.languages import MULTILINGUAL, iso1_code
 from dsac_asr.models.manifest import InstalledModel
@@ -38,9 +51,7 @@ SAMPLE_RATE_HZ = 16000
 WINDOW_S = 30.0
 PAUSE_S = 0.4
 IDLE_S = 1.0
-T = TypeVar("T")
 _MIN_BUDGET_S = 30.0
-_SENTENCE_ENDS = (".", "?", "!")
 
 
 @dataclass(frozen=True)
@@ -98,30 +109,78 @@ class WhisperEngine:
         request: RecognitionRequest,
         on_progress: ProgressCallback | None = None,
     ) -> list[RecognizedSegment]:
-        """Recognise the speech regions of mono 16 kHz audio in the request's language."""
-        regions = find_speech(samples, SAMPLE_RATE_HZ)
-        if self.options.batched:
-            window, pause = int(WINDOW_S * SAMPLE_RATE_HZ), int(PAUSE_S * SAMPLE_RATE_HZ)
-            regions = split_at_pauses(samples, regions, window, pause)
-        segments = (
-            self._recognize_regions(
-                collapse(samples, regions, SAMPLE_RATE_HZ), request, on_progress
+        """Recognise the speech regions of mono 16 kHz audio in the request's language
+        (multilingual: each region in the language identified for it)."""
+        if request.language == MULTILINGUAL:
+            segments = self._recognize_multilingual(samples, request, on_progress)
+        else:
+            regions = self._speech_regions(samples)
+            segments = (
+                self._recognize_regions(
+                    collapse(samples, regions, SAMPLE_RATE_HZ), request, on_progress
+                )
+                if regions
+                else []
             )
-            if regions
-            else []
-        )
         if on_progress is not None:
             on_progress(1.0)
         return segments
 
-    def _recognize_regions(
+    def recognize_many(
         self,
-        speech: CollapsedAudio,
+        clips: Sequence[npt.NDArray[np.float32]],
         request: RecognitionRequest,
+        on_progress: ProgressCallback | None = None,
+        share: Sequence[Hashable | None] | None = None,
+    ) -> list[list[RecognizedSegment]]:
+        """Recognise several mono 16 kHz clips in batches of windows. Each clip's
+        speech is cut into windows as ``recognize`` cuts it (the words it gets
+        alone), except that neighbours with the same ``share`` key are packed
+        into shared windows (``joint.join_speech``). Sequential decoding
+        (``batch_size`` 1) and multilingual requests recognise clips one by one."""
+        if not self.options.batched or request.language == MULTILINGUAL:
+            return [self.recognize(samples, request) for samples in clips]
+        speeches = [collapse(c, self._speech_regions(c), SAMPLE_RATE_HZ) for c in clips]
+        joint = join_speech(speeches, WINDOW_S, share)
+        results: list[list[RecognizedSegment]] = [[] for _ in clips]
+        if joint.windows:
+            self._recognize_joint(joint, request, results, on_progress)
+        if on_progress is not None:
+            on_progress(1.0)
+        return results
+
+    def _recognize_joint(
+        self,
+        joint: JointSpeech,
+        request: RecognitionRequest,
+        results: list[list[RecognizedSegment]],
         on_progress: ProgressCallback | None,
-    ) -> list[RecognizedSegment]:
-        language = self._language_for(speech.samples, request)
-        settings: dict[str, Any] = {
+    ) -> None:
+        """Decode every window of ``joint`` and add each segment to its clip's results."""
+        language = self._language_for(joint.samples, request)
+
+        def take(segment: Any) -> None:
+            for index, piece in _by_clip(segment, language, joint):
+                results[index].extend(self._kept(piece))
+
+        try:
+            settings = self._settings(language, request)
+            raw = self._decode_windows(self._pipeline(), joint.samples, joint.windows, settings)
+            self._gather(raw, joint.duration_s, on_progress, take)
+        except (RuntimeError, ValueError) as exc:
+            raise EngineError(f"Whisper failed: {exc}") from exc
+
+    def _speech_regions(self, samples: npt.NDArray[np.float32]) -> list[Region]:
+        """Speech regions of ``samples``; batched, each cut to fit a window."""
+        regions = find_speech(samples, SAMPLE_RATE_HZ)
+        if self.options.batched:
+            window, pause = int(WINDOW_S * SAMPLE_RATE_HZ), int(PAUSE_S * SAMPLE_RATE_HZ)
+            regions = split_at_pauses(samples, regions, window, pause)
+        return regions
+
+    def _settings(self, language: str, request: RecognitionRequest) -> dict[str, Any]:
+        """faster-whisper's decoding options for ``request`` in ``language``."""
+        return {
             "language": iso1_code(language),
             "beam_size": self.options.beam_size,
             "word_timestamps": True,
@@ -130,6 +189,15 @@ class WhisperEngine:
             "initial_prompt": request.domain_prompt,
             "hotwords": request.hotwords,
         }
+
+    def _recognize_regions(
+        self,
+        speech: CollapsedAudio,
+        request: RecognitionRequest,
+        on_progress: ProgressCallback | None,
+    ) -> list[RecognizedSegment]:
+        language = self._language_for(speech.samples, request)
+        settings = self._settings(language, request)
         try:
             raw = self._decode(speech, settings)
             return self._collect(raw, speech, language, on_progress)
@@ -146,23 +214,39 @@ class WhisperEngine:
     def _decode_batched(self, speech: CollapsedAudio, settings: dict[str, Any]) -> Iterator[Any]:
         """Segments of ``WINDOW_S`` windows decoded in batches: the first window
         alone, so that progress shows early, then ``batch_size`` at a time."""
+        pipeline, windows = self._pipeline(), speech.spans(WINDOW_S)
+        yield from self._decode_windows(pipeline, speech.samples, windows[:1], settings, 1)
+        yield from self._decode_windows(pipeline, speech.samples, windows[1:], settings)
+
+    def _pipeline(self) -> Any:
+        """A batched pipeline (it carries word-timing state from window to window)."""
         from faster_whisper import BatchedInferencePipeline
 
-        pipeline = BatchedInferencePipeline(self._model)
-        windows = [
-            {"start": span.start / SAMPLE_RATE_HZ, "end": span.end / SAMPLE_RATE_HZ}
-            for span in speech.spans(WINDOW_S)
+        return BatchedInferencePipeline(self._model)
+
+    def _decode_windows(
+        self,
+        pipeline: Any,
+        samples: npt.NDArray[np.float32],
+        windows: Sequence[Region],
+        settings: dict[str, Any],
+        batch_size: int | None = None,
+    ) -> Iterator[Any]:
+        """``pipeline``'s segments for ``windows`` of ``samples``, ``batch_size``
+        (default: the engine's) windows at a time."""
+        if not windows:
+            return
+        clips = [
+            {"start": w.start / SAMPLE_RATE_HZ, "end": w.end / SAMPLE_RATE_HZ} for w in windows
         ]
-        for part, size in ((windows[:1], 1), (windows[1:], self.options.batch_size)):
-            if part:
-                raw, _info = pipeline.transcribe(
-                    speech.samples,
-                    clip_timestamps=part,
-                    batch_size=size,
-                    without_timestamps=True,
-                    **settings,
-                )
-                yield from raw
+        raw, _info = pipeline.transcribe(
+            samples,
+            clip_timestamps=clips,
+            batch_size=batch_size or self.options.batch_size,
+            without_timestamps=True,
+            **settings,
+        )
+        yield from raw
 
     def _collect(
         self,
@@ -171,11 +255,25 @@ class WhisperEngine:
         language: str,
         on_progress: ProgressCallback | None,
     ) -> list[RecognizedSegment]:
-        """Convert and filter segments as they come, reporting progress at least
-        every ``IDLE_S`` and keeping to the time budget."""
-        duration_s = len(speech.samples) / SAMPLE_RATE_HZ
-        deadline = time.monotonic() + max(_MIN_BUDGET_S, self.options.budget_factor * duration_s)
+        """Convert and filter segments as they come (see ``_gather``)."""
         segments: list[RecognizedSegment] = []
+
+        def take(segment: Any) -> None:
+            segments.extend(self._kept(_convert(segment, language, speech)))
+
+        self._gather(raw, len(speech.samples) / SAMPLE_RATE_HZ, on_progress, take)
+        return segments
+
+    def _gather(
+        self,
+        raw: Iterable[Any],
+        duration_s: float,
+        on_progress: ProgressCallback | None,
+        take: Callable[[Any], None],
+    ) -> None:
+        """Hand each segment to ``take`` as it comes, reporting progress at least
+        every ``IDLE_S`` and keeping to the time budget of ``duration_s`` of speech."""
+        deadline = time.monotonic() + max(_MIN_BUDGET_S, self.options.budget_factor * duration_s)
         fraction = 0.0
         with closing(in_background(raw, IDLE_S)) as produced:
             for segment in produced:
@@ -184,11 +282,10 @@ class WhisperEngine:
                         f"recognition exceeded its time budget on {duration_s:.0f} s of speech"
                     )
                 if segment is not None:
-                    segments.extend(self._kept(_convert(segment, language, speech)))
+                    take(segment)
                     fraction = min(1.0, float(segment.end) / duration_s)
                 if on_progress is not None:
                     on_progress(fraction)
-        return segments
 
     def _kept(self, segment: RecognizedSegment | None) -> list[RecognizedSegment]:
         """``segment`` unless it is empty or a repetition loop; batched, its sentences
@@ -210,15 +307,71 @@ class WhisperEngine:
         self, samples: npt.NDArray[np.float32], candidates: tuple[str, ...]
     ) -> str:
         """The most probable language among ``candidates`` (never one outside them)."""
-        if not candidates:
-            raise InvalidOptionError("multilingual mode needs candidate languages")
-        by_iso1 = {iso1_code(code): code for code in candidates}
+        usable = identifiable(candidates, self._model.supported_languages)
         _lang, _prob, scores = self._model.detect_language(samples, vad_filter=True)
-        allowed = [(prob, by_iso1[code]) for code, prob in scores if code in by_iso1]
-        return max(allowed)[1] if allowed else candidates[0]
+        return best_candidate(scores, usable)
+
+    def _recognize_multilingual(
+        self,
+        samples: npt.NDArray[np.float32],
+        request: RecognitionRequest,
+        on_progress: ProgressCallback | None,
+    ) -> list[RecognizedSegment]:
+        """Each speech region identified among the request's candidates and
+        decoded in its language (see ``language_id``)."""
+        candidates = identifiable(request.candidate_languages, self._model.supported_languages)
+        window, pause = int(WINDOW_S * SAMPLE_RATE_HZ), int(PAUSE_S * SAMPLE_RATE_HZ)
+        regions = language_regions(samples, SAMPLE_RATE_HZ, window, pause)
+        return recognize_by_region(
+            samples,
+            regions,
+            SAMPLE_RATE_HZ,
+            replace(request, candidate_languages=candidates),
+            self.language_scores,
+            self._recognize_regions,
+            on_progress,
+        )
+
+    def language_scores(self, clip: npt.NDArray[np.float32]) -> list[tuple[str, float]]:
+        """Whisper's probability of each language it knows, for the first 30 s of ``clip``.
+
+        Unlike faster-whisper's ``detect_language``, a short clip is not padded to
+        30 s: the encoder then costs a fraction of a window, and on the test speech
+        the languages found were as good (see ``bench/multilingual.py``).
+        """
+        extractor = self._model.feature_extractor
+        features = extractor(clip)[:, : extractor.nb_max_frames]
+        try:
+            found = self._model.model.detect_language(self._model.encode(features))[0]
+        except (RuntimeError, ValueError) as exc:
+            raise EngineError(f"Whisper failed: {exc}") from exc
+        return [(str(token)[2:-2], float(probability)) for token, probability in found]
 
 
-def _convert(segment: Any, language: str, speech: CollapsedAudio) -> RecognizedSegment | None:
+def _by_clip(
+    segment: Any, language: str, joint: JointSpeech
+) -> list[tuple[int, RecognizedSegment | None]]:
+    """A decoded segment of joint audio as the pieces of it each clip holds."""
+    clips = {joint.clip_at((float(w.start) + float(w.end)) / 2) for w in segment.words or ()}
+    if len(clips) <= 1:
+        index = clips.pop() if clips else 0
+        return [(index, _convert(segment, language, joint.times_of(index)))]
+    pieces: dict[int, list[RecognizedWord]] = {}
+    for word in segment.words:
+        start_s, end_s, text = float(word.start), float(word.end), word.word.strip()
+        index = joint.clip_at((start_s + end_s) / 2)
+        if text:
+            times = joint.times_of(index)
+            pieces.setdefault(index, []).append(
+                _word(text, start_s, end_s, float(word.probability), times)
+            )
+    return [
+        (index, RecognizedSegment(" ".join(w.text for w in words), tuple(words), language))
+        for index, words in pieces.items()
+    ]
+
+
+def _convert(segment: Any, language: str, speech: TimeMap) -> RecognizedSegment | None:
     words = tuple(
         _word(
             word.word.strip(), float(word.start), float(word.end), float(word.probability), speech
@@ -232,77 +385,7 @@ def _convert(segment: Any, language: str, speech: CollapsedAudio) -> RecognizedS
 
 
 def _word(
-    text: str, start_s: float, end_s: float, probability: float, speech: CollapsedAudio
+    text: str, start_s: float, end_s: float, probability: float, speech: TimeMap
 ) -> RecognizedWord:
     start_s, end_s = speech.to_original(start_s, end_s)
     return RecognizedWord(text, round(start_s, 3), round(end_s, 3), probability)
-
-
-def in_background(items: Iterable[T], idle_s: float) -> Generator[T | None, None, None]:
-    """``items``, produced on a worker thread; ``None`` whenever ``idle_s`` passes
-    without one, so the caller can report progress (which renews a job's lease,
-    notices cancellation) and keep its deadline during a long batch.
-
-    An error in the worker is raised here. Closing the generator stops the
-    worker after the item it is making and waits for it.
-    """
-    found: queue.Queue[tuple[str, Any]] = queue.Queue()
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for item in items:
-                found.put(("item", item))
-                if stop.is_set():
-                    return
-            found.put(("done", None))
-        except Exception as exc:  # handed to the consumer, raised there
-            found.put(("error", exc))
-
-    worker = threading.Thread(target=produce, name="whisper-decode", daemon=True)
-    worker.start()
-    try:
-        yield from _consume(found, idle_s)
-    finally:
-        stop.set()
-        worker.join()
-
-
-def _consume(found: queue.Queue[tuple[str, Any]], idle_s: float) -> Iterator[Any]:
-    while True:
-        try:
-            kind, value = found.get(timeout=idle_s)
-        except queue.Empty:
-            yield None
-            continue
-        if kind == "error":
-            raise value
-        if kind == "done":
-            return
-        yield value
-
-
-def split_sentences(segment: RecognizedSegment) -> list[RecognizedSegment]:
-    """``segment`` cut after each word that ends a sentence.
-
-    A batched window comes back as one segment of up to 30 s; cutting it into
-    sentences gives segments like those of sequential decoding.
-    """
-    pieces: list[list[RecognizedWord]] = [[]]
-    for word in segment.words:
-        pieces[-1].append(word)
-        if word.text.endswith(_SENTENCE_ENDS):
-            pieces.append([])
-    pieces = [piece for piece in pieces if piece]
-    if len(pieces) <= 1:
-        return [segment]
-    return [
-        RecognizedSegment(" ".join(w.text for w in piece), tuple(piece), segment.language)
-        for piece in pieces
-    ]
-
-
-def is_runaway_repetition(segment: RecognizedSegment, min_words: int = 12) -> bool:
-    """True for a hallucination loop: many words, few of them distinct."""
-    words = [w.text.lower().strip(".,!?") for w in segment.words]
-    return len(words) >= min_words and len(set(words)) / len(words) < 0.25

@@ -14,9 +14,10 @@ from celery import Celery
 
 from dsac_asr.config import Settings
 from dsac_asr.errors import NotFoundError, TransientError
+from dsac_asr.jobs.batching import run_batch
 from dsac_asr.jobs.model import JobStatus
 from dsac_asr.jobs.notify import NOTIFIED, CallbackSettings, deliver_callback
-from dsac_asr.jobs.runner import WorkerContext, run_job
+from dsac_asr.jobs.runner import WorkerContext
 from dsac_asr.jobs.services import worker_context
 
 TASK_NAME = "dsac_asr.transcribe"
@@ -97,14 +98,37 @@ class JobQueue:
     def _execute(self, task: Any, job_id: str) -> None:
         ctx = self.context()
         try:
-            status = run_job(job_id, ctx)
+            status = run_batch(job_id, ctx, self._mate_done)
         except TransientError as exc:
             if task.request.retries < task.max_retries:
                 log.warning("job %s: transient error, retrying: %s", job_id, exc.message)
                 raise task.retry(exc=exc, countdown=min(60, 2**task.request.retries)) from exc
             ctx.store.finish_failure(job_id, exc.code, f"gave up after retries: {exc.message}")
             status = JobStatus.FAILED
-        if status in NOTIFIED:
+        if status is None:
+            self._look_again_if_running(job_id)
+        elif status in NOTIFIED:
+            self.notify(job_id)
+
+    def _look_again_if_running(self, job_id: str) -> None:
+        """A job running under another lease (in another job's batch, say) is queued
+        again for when that lease could have run out: if its worker died, the job
+        is claimed then, with no sweeper needed; if it finished, the message is dropped."""
+        try:
+            job = self.context().store.get_job(job_id, None)
+        except NotFoundError:
+            return
+        if job.status is JobStatus.RUNNING:
+            self.task.apply_async(args=[job_id], countdown=self.settings.job_lease_s)
+
+    def _mate_done(self, job_id: str, status: JobStatus | None) -> None:
+        """A job run in another job's batch ended: tell its client, or queue it again."""
+        if status is None:
+            try:
+                self.enqueue(job_id)
+            except TransientError as exc:  # the sweeper re-enqueues it at the next start
+                log.warning("job %s: cannot queue it again: %s", job_id, exc.message)
+        elif status in NOTIFIED:
             self.notify(job_id)
 
     def notify(self, job_id: str, attempt: int = 1, delay_s: float = 0.0) -> None:

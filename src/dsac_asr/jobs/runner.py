@@ -32,6 +32,17 @@ class JobCancelled(Exception):
 
 
 @dataclass(frozen=True)
+class JobBatching:
+    """How many queued short jobs a worker takes at once (``size`` 1: one at a time),
+    how long it waits for more when others are queued, and whether one tenant's
+    clips may share Whisper windows (faster; words may depend on neighbours)."""
+
+    size: int = 1
+    wait_s: float = 0.2
+    share_windows: bool = True
+
+
+@dataclass(frozen=True)
 class WorkerContext:
     """What a worker process needs to run jobs."""
 
@@ -44,6 +55,7 @@ class WorkerContext:
     max_attempts: int = 3
     egress: EgressPolicy = field(default_factory=EgressPolicy)
     fetch_timeouts: Timeouts = field(default_factory=lambda: Timeouts(10.0, 30.0, 3600.0))
+    batching: JobBatching = field(default_factory=JobBatching)
 
 
 def result_key(job_id: str, tag: str | None = None) -> str:
@@ -66,6 +78,11 @@ def run_job(job_id: str, ctx: WorkerContext) -> JobStatus | None:
     if job is None:
         log.info("job %s not claimable (finished, cancelled, deleted or leased)", job_id)
         return None
+    return run_claimed(job, ctx)
+
+
+def run_claimed(job: Job, ctx: WorkerContext) -> JobStatus:
+    """Run a job this worker has claimed; as ``run_job``."""
     if job.attempts > ctx.max_attempts:
         message = (
             f"the worker stopped {job.attempts - 1} times while running this job "
@@ -104,6 +121,8 @@ def _transcribe(job: Job, ctx: WorkerContext) -> Transcript:
             domain=job.options.domain,
             model_id=job.options.model,
             punctuate=job.options.punctuate,
+            diarize=job.options.diarize,
+            speakers=job.options.speakers,
         )
         return ctx.pipeline.transcribe(path, options, _Heartbeat(job.id, ctx))
 

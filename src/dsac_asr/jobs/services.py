@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dsac_asr.config import Settings
 from dsac_asr.jobs.migrations import migrate
-from dsac_asr.jobs.runner import WorkerContext
+from dsac_asr.jobs.runner import JobBatching, WorkerContext
 from dsac_asr.jobs.store import JobStore
 from dsac_asr.pipeline import Pipeline
 from dsac_asr.storage import ObjectStore, open_object_store
@@ -42,4 +42,9 @@ def worker_context(settings: Settings) -> WorkerContext:
         max_attempts=settings.max_job_attempts,
         egress=settings.egress_policy,
         fetch_timeouts=settings.fetch_timeouts,
+        batching=JobBatching(
+            size=settings.job_batch_size,
+            wait_s=settings.job_batch_wait_ms / 1000,
+            share_windows=settings.job_batch_share_windows,
+        ),
     )

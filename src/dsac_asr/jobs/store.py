@@ -208,6 +208,18 @@ class JobStore(TenantStore, CallbackLog):
         with self.session() as session:
             return list(session.scalars(query))
 
+    def queued_jobs(self, limit: int) -> list[Job]:
+        """Up to ``limit`` queued jobs (of all tenants) that never started, oldest first:
+        candidates for a worker's batch, each to be taken with ``claim``."""
+        query = (
+            select(JobRow)
+            .where(JobRow.status == JobStatus.QUEUED.value, JobRow.attempts == 0)
+            .order_by(JobRow.created_at, JobRow.id)
+            .limit(limit)
+        )
+        with self.session() as session:
+            return [job_from_row(row) for row in session.scalars(query)]
+
     def count_by_status(self) -> dict[JobStatus, int]:
         """How many jobs (of all tenants) are in each status."""
         query = select(JobRow.status, func.count()).group_by(JobRow.status)

@@ -49,6 +49,13 @@ class ModelManifest(BaseModel):
     source: str = "local"
     description: str = ""
     priority: int = 0
+    punctuated: bool | None = None
+    """Whether the engine writes punctuation and casing; unset: Whisper does, Kaldi not."""
+
+    @property
+    def writes_punctuation(self) -> bool:
+        """Whether this model's words come punctuated and cased (else they are restored)."""
+        return self.punctuated if self.punctuated is not None else self.engine == "whisper"
 
     @field_validator("languages")
     @classmethod
