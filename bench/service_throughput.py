@@ -212,9 +212,20 @@ def batch(bench: Bench, clips: Sequence[Clip], timeout_s: float) -> dict[str, An
             "max": max(processing, default=None),
         },
         "queue_wait_max_s": max(waits, default=None),
+        "timeline_s": _timeline(ok, first_submit),
         "wer": jiwer.wer(normalize_text(reference), normalize_text(hypothesis)) if ok else None,
         "machine": machine,
     }
+
+
+def _timeline(jobs: list[dict[str, Any]], since: float) -> list[tuple[float, float]]:
+    """Each job's (start, finish), seconds after ``since``, in order: shows the batches."""
+    spans = [
+        (round(_ts(j["started_at"]) - since, 2), round(_ts(j["finished_at"]) - since, 2))
+        for j in jobs
+        if j["started_at"] and j["finished_at"]
+    ]
+    return sorted(spans)
 
 
 def _one_get(

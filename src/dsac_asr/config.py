@@ -28,10 +28,13 @@ DEFAULT_MAX_UPLOAD_MB = 2048.0
 # worker under 1.2 GB.
 DEFAULT_BATCH_SIZE = 4
 # Short queued jobs a worker takes at once (0 or 1: one at a time), see jobs/batching.py.
-# 20 clips of 3-6 s at once, one worker, whisper-base, shared windows, on a busy
-# 2-core machine: 0.46x the raw engine's time, WER 9.2% vs 10.1% raw. Other sizes
-# were not measured: 8 clips of about 5 s fill one or two 30 s windows.
-DEFAULT_JOB_BATCH_SIZE = 8
+# bench/service_throughput.py, 20 clips of 3-6 s submitted at once, one worker,
+# whisper-base, shared windows, quiet 2-core machine: service wall time 18.4 s
+# at 8, 16.7 s at 12, 16.5 s at 20 (the raw engine back to back: 28-40 s); at 16,
+# once a worker runs the queued jobs after its batch itself: 14.0 and 15.6 s
+# (raw 34.6 and 33.1 s). The engine alone on the same 20 clips: 10.6 s shared
+# windows, 20.4 s own windows, 27.1 s one by one. Short clips cost little memory.
+DEFAULT_JOB_BATCH_SIZE = 16
 
 
 @dataclass(frozen=True)

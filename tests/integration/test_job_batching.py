@@ -22,7 +22,7 @@ from speech import SENTENCES, concatenate_speech, normalize_text, write_wav
 
 from dsac_asr.engines import Engine, EngineOptions, load_engine
 from dsac_asr.engines.base import ProgressCallback, RecognitionRequest, RecognizedSegment
-from dsac_asr.jobs.batching import run_batch
+from dsac_asr.jobs.batching import run_batch, run_queued_like
 from dsac_asr.jobs.migrations import migrate
 from dsac_asr.jobs.model import Job, JobOptions, JobSource, JobStatus, SourceKind
 from dsac_asr.jobs.runner import JobBatching, WorkerContext, transcript_key
@@ -128,14 +128,18 @@ def _queue_jobs(
 
 
 def _run_batch_of_five(
-    tmp_path: Path, pipeline: Pipeline, clips: list[tuple[Path, str]], share_windows: bool
+    tmp_path: Path,
+    pipeline: Pipeline,
+    clips: list[tuple[Path, str]],
+    share_windows: bool,
+    size: int = 8,
 ) -> tuple[WorkerContext, list[str], dict[str, JobStatus | None], RecordingLoader]:
     url = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
     migrate(url)
     store, objects = JobStore.open(url), LocalObjectStore(tmp_path / "objects")
     ids = _queue_jobs(store, objects, clips)
     loader = RecordingLoader()
-    batching = JobBatching(size=8, wait_s=0.0, share_windows=share_windows)
+    batching = JobBatching(size=size, wait_s=0.0, share_windows=share_windows)
     recorded = replace(pipeline, engine_for=loader)
     ctx = WorkerContext(store, objects, recorded, tmp_path / "tmp", batching=batching)
     mates: dict[str, JobStatus | None] = {}
@@ -186,3 +190,38 @@ def test_shared_windows_keep_each_jobs_words_apart(
     for reference, words in zip(references, shared, strict=True):
         assert jiwer.wer(reference, words) <= 0.25, (reference, words)  # no neighbour's words
     assert jiwer.wer(references, shared) <= jiwer.wer(references, own) + 0.05
+
+
+def test_after_its_batch_a_worker_runs_the_queued_jobs_routed_alike(
+    tmp_path: Path, pipeline: Pipeline, clips: list[tuple[Path, str]]
+) -> None:
+    ctx, ids, mates, loader = _run_batch_of_two_then_the_rest(tmp_path, pipeline, clips)
+    assert loader.batch_sizes[0] == 2  # the leader and one mate
+    _check_bad_one_failed_alone(ctx, ids, mates)
+    assert ctx.store.get_job("other-language", None).status is JobStatus.QUEUED
+
+
+def _run_batch_of_two_then_the_rest(
+    tmp_path: Path, pipeline: Pipeline, clips: list[tuple[Path, str]]
+) -> tuple[WorkerContext, list[str], dict[str, JobStatus | None], RecordingLoader]:
+    """Batches of two: the leader's own, then the others without their messages."""
+    url = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
+    migrate(url)
+    store, objects = JobStore.open(url), LocalObjectStore(tmp_path / "objects")
+    ids = _queue_jobs(store, objects, clips)
+    first = store.get_job(ids[0], None)
+    afrikaans = replace(first, id="other-language", options=JobOptions(language="afr"))
+    store.create_job(replace(afrikaans, created_at=START - timedelta(seconds=1)))
+    loader = RecordingLoader()
+    ctx = WorkerContext(
+        store,
+        objects,
+        replace(pipeline, engine_for=loader),
+        tmp_path / "tmp",
+        batching=JobBatching(size=2, wait_s=0.0, share_windows=True),
+    )
+    mates: dict[str, JobStatus | None] = {}
+    assert run_batch(ids[0], ctx, mates.__setitem__) is JobStatus.SUCCEEDED
+    assert run_queued_like(ids[0], ctx, mates.__setitem__) == len(ids) - 2
+    assert run_queued_like(ids[0], ctx, mates.__setitem__) == 0  # nothing left like it
+    return ctx, ids, mates, loader

@@ -4,6 +4,7 @@ with a fake engine that records its calls (a unit test of the pooling logic)."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -155,6 +156,37 @@ def test_long_clips_are_recognised_alone_and_do_not_hold_the_batch() -> None:
     results = _run(members, [_say(1), _say(2, seconds=6), _say(3)])
     assert [_words(r) for r in results] == [["w1"], ["w2"], ["w3"]]
     assert engine.batches == [(2, (None, None))] and engine.alone == 1
+
+
+class SlowEngine(RecordingEngine):
+    """Takes ``seconds`` over each clip recognised alone."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+    def recognize(
+        self,
+        samples: npt.NDArray[np.float32],
+        request: RecognitionRequest,
+        on_progress: ProgressCallback | None = None,
+    ) -> list[RecognizedSegment]:
+        time.sleep(self.seconds)
+        return super().recognize(samples, request, on_progress)
+
+
+def test_a_long_clip_waiting_for_its_turn_keeps_reporting() -> None:
+    engine, pool = SlowEngine(seconds=1.5), RecognitionPool(gather_s=30, short_s=0.5)
+    members = [pool.member(_loader(engine)) for _ in range(2)]
+    reports: list[list[float]] = [[], []]
+
+    def long_clip(index: int) -> Callable[[Engine], list[RecognizedSegment]]:
+        return lambda engine: engine.recognize(_clip(index + 1), ENGLISH, reports[index].append)
+
+    results = _run(members, [long_clip(0), long_clip(1)])
+    assert [_words(r) for r in results] == [["w1"], ["w2"]] and engine.alone == 2
+    waited = [r for r in reports if r]  # the one that waited about 1.5 s for the other
+    assert len(waited) == 1 and waited[0][0] == 0.0
 
 
 def test_a_waiting_clip_runs_after_gather_time_without_a_slow_member() -> None:

@@ -35,6 +35,7 @@ from dsac_asr.models.manifest import InstalledModel
 
 SHORT_S = 30.0
 GATHER_S = 2.0
+IDLE_S = 1.0
 
 
 @dataclass
@@ -90,11 +91,18 @@ class RecognitionPool:
         request: RecognitionRequest,
         on_progress: ProgressCallback | None,
     ) -> list[RecognizedSegment]:
-        """Recognise a clip on its own (one at a time); meanwhile the pool does not wait for it."""
+        """Recognise a clip on its own (one at a time); meanwhile the pool does not wait
+        for it. Waiting for its turn, it reports no progress every ``IDLE_S`` (which
+        renews a job's lease and notices its cancellation)."""
         self._count_busy(-1)
         try:
-            with self._solo:
+            while not self._solo.acquire(timeout=IDLE_S):
+                if on_progress is not None:
+                    on_progress(0.0)
+            try:
                 return engine.recognize(samples, request, on_progress)
+            finally:
+                self._solo.release()
         finally:
             self._count_busy(1)
 

@@ -20,12 +20,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 
 from dsac_asr.engines.pooling import PoolMember, RecognitionPool
-from dsac_asr.errors import TransientError
+from dsac_asr.errors import NotFoundError, TransientError
 from dsac_asr.jobs.model import Job, JobStatus
 from dsac_asr.jobs.runner import WorkerContext, run_claimed, run_job
 
 log = logging.getLogger(__name__)
 POLL_S = 0.05
+MAX_ROUNDS = 8
+"""Batches one task runs after its own, before it lets the queue deliver the next message."""
 MateDone = Callable[[str, JobStatus | None], None]
 """Told each batch mate's final status, or None when it was handed back to the queue."""
 Outcome = JobStatus | BaseException
@@ -59,11 +61,14 @@ def route_key(job: Job) -> tuple[str, str, str | None, str | None]:
     return options.language, options.band, options.domain, options.model
 
 
-def claim_mates(job: Job, ctx: WorkerContext) -> list[Job]:
-    """Claim up to ``batching.size - 1`` queued jobs routed like ``job``, oldest first;
-    while some are queued but the batch is not full, look again for up to ``wait_s``."""
-    wanted = ctx.batching.size - 1
-    deadline = time.monotonic() + ctx.batching.wait_s
+def claim_mates(
+    job: Job, ctx: WorkerContext, wanted: int | None = None, wait_s: float | None = None
+) -> list[Job]:
+    """Claim up to ``wanted`` (default ``batching.size - 1``) queued jobs routed like
+    ``job``, oldest first; while some are queued but the batch is not full, look
+    again for up to ``wait_s`` (default ``batching.wait_s``)."""
+    wanted = ctx.batching.size - 1 if wanted is None else wanted
+    deadline = time.monotonic() + (ctx.batching.wait_s if wait_s is None else wait_s)
     mates: list[Job] = []
     while True:
         candidates = [
@@ -75,6 +80,32 @@ def claim_mates(job: Job, ctx: WorkerContext) -> list[Job]:
         if len(mates) >= wanted or not (mates or candidates) or time.monotonic() >= deadline:
             return mates
         time.sleep(POLL_S)
+
+
+def run_queued_like(
+    job_id: str, ctx: WorkerContext, mate_done: MateDone, max_rounds: int = MAX_ROUNDS
+) -> int:
+    """After a batch: run further batches of the queued jobs routed like ``job_id``'s
+    while there are any (at most ``max_rounds``), so that a burst of short jobs
+    does not wait for the queue to deliver their messages one by one (the jobs
+    this takes find their own messages not claimable later). Each job's end is
+    told to ``mate_done``; returns how many jobs ran."""
+    if ctx.batching.size <= 1:
+        return 0
+    try:
+        like = ctx.store.get_job(job_id, None)
+    except NotFoundError:
+        return 0
+    ran = 0
+    for _round in range(max_rounds):
+        jobs = claim_mates(like, ctx, wanted=ctx.batching.size, wait_s=0.0)
+        if not jobs:
+            break
+        outcomes = run_together(jobs, ctx)
+        for job in jobs:
+            _report_mate(job.id, outcomes[job.id], mate_done)
+        ran += len(jobs)
+    return ran
 
 
 def _claim_some(candidates: list[Job], count: int, ctx: WorkerContext) -> list[Job]:

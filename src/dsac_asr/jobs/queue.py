@@ -14,7 +14,7 @@ from celery import Celery
 
 from dsac_asr.config import Settings
 from dsac_asr.errors import NotFoundError, TransientError
-from dsac_asr.jobs.batching import run_batch
+from dsac_asr.jobs.batching import run_batch, run_queued_like
 from dsac_asr.jobs.model import JobStatus
 from dsac_asr.jobs.notify import NOTIFIED, CallbackSettings, deliver_callback
 from dsac_asr.jobs.runner import WorkerContext
@@ -107,8 +107,17 @@ class JobQueue:
             status = JobStatus.FAILED
         if status is None:
             self._look_again_if_running(job_id)
-        elif status in NOTIFIED:
+            return
+        if status in NOTIFIED:
             self.notify(job_id)
+        self._run_queued_like(job_id)
+
+    def _run_queued_like(self, job_id: str) -> None:
+        """More batches of the queued jobs routed like this one, without a queue round trip."""
+        try:
+            run_queued_like(job_id, self.context(), self._mate_done)
+        except TransientError as exc:  # what it claimed is handed back or leased: not lost
+            log.warning("after job %s: cannot take more queued jobs: %s", job_id, exc.message)
 
     def _look_again_if_running(self, job_id: str) -> None:
         """A job running under another lease (in another job's batch, say) is queued
