@@ -234,3 +234,14 @@ def test_joint_times_map_back_to_each_clips_own_audio() -> None:
     assert joint.times_of(1).to_original(offset_s + 0.5, offset_s + 1.0) == pytest.approx(
         (5.5, 6.0)
     )
+
+
+def test_a_word_is_never_given_to_a_clip_without_speech() -> None:
+    samples = np.ones(3 * RATE, np.float32)
+    spoken = collapse(samples, [Region(0, 3 * RATE)], RATE)
+    silent = collapse(np.zeros(RATE, np.float32), [], RATE)
+    joint = join_speech([spoken, silent, spoken], 30.0, ["a", "a", "a"])
+    end_of_first_s = 2.9  # within half a gap of where the silent clip was placed
+    assert joint.clip_at(end_of_first_s) == 0
+    assert joint.times_of(0).to_original(2.8, end_of_first_s) == (2.8, 2.9)
+    assert joint.clip_at(joint.starts[2] / RATE + 0.1) == 2

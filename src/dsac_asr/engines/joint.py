@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
 import numpy as np
@@ -60,9 +61,17 @@ class JointSpeech:
         return len(self.samples) / self.sample_rate_hz
 
     def clip_at(self, time_s: float) -> int:
-        """Index of the clip nearest ``time_s`` of the joint audio (gaps split in the middle)."""
+        """Index of the clip with speech nearest ``time_s`` of the joint audio (gaps
+        split in the middle); a clip without speech is never the answer."""
         position = int((time_s + CLIP_GAP_S / 2) * self.sample_rate_hz)
-        return max(0, bisect.bisect_right(self.starts, position) - 1)
+        indices, starts = self._speaking
+        return indices[max(0, bisect.bisect_right(starts, position) - 1)]
+
+    @cached_property
+    def _speaking(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The indices of the clips with speech, and their starts."""
+        indices = tuple(i for i, clip in enumerate(self.clips) if clip.regions) or (0,)
+        return indices, tuple(self.starts[i] for i in indices)
 
     def times_of(self, index: int) -> ClipTimes:
         """The time map of clip ``index``."""
