@@ -30,7 +30,6 @@ from dsac_asr.engines.base import (
 )
 from dsac_asr.engines.joint import JointSpeech, TimeMap, join_speech
 from dsac_asr.engines.language_id import (
-    best_candidate,
     identifiable,
     language_regions,
     recognize_by_region,
@@ -157,7 +156,7 @@ class WhisperEngine:
         on_progress: ProgressCallback | None,
     ) -> None:
         """Decode every window of ``joint`` and add each segment to its clip's results."""
-        language = self._language_for(joint.samples, request)
+        language = self._language_for(request)
 
         def take(segment: Any) -> None:
             for index, piece in _by_clip(segment, language, joint):
@@ -196,7 +195,7 @@ class WhisperEngine:
         request: RecognitionRequest,
         on_progress: ProgressCallback | None,
     ) -> list[RecognizedSegment]:
-        language = self._language_for(speech.samples, request)
+        language = self._language_for(request)
         settings = self._settings(language, request)
         try:
             raw = self._decode(speech, settings)
@@ -296,20 +295,12 @@ class WhisperEngine:
             return [segment]
         return [piece for piece in split_sentences(segment) if not is_runaway_repetition(piece)]
 
-    def _language_for(self, samples: npt.NDArray[np.float32], request: RecognitionRequest) -> str:
-        if request.language != MULTILINGUAL:
-            if iso1_code(request.language) is None:
-                raise InvalidOptionError(f"Whisper has no code for language {request.language}")
-            return request.language
-        return self.identify_language(samples, request.candidate_languages)
-
-    def identify_language(
-        self, samples: npt.NDArray[np.float32], candidates: tuple[str, ...]
-    ) -> str:
-        """The most probable language among ``candidates`` (never one outside them)."""
-        usable = identifiable(candidates, self._model.supported_languages)
-        _lang, _prob, scores = self._model.detect_language(samples, vad_filter=True)
-        return best_candidate(scores, usable)
+    def _language_for(self, request: RecognitionRequest) -> str:
+        """The request's language, which Whisper must have a code for (a multilingual
+        request reaches decoding region by region, each with its identified language)."""
+        if iso1_code(request.language) is None:
+            raise InvalidOptionError(f"Whisper has no code for language {request.language}")
+        return request.language
 
     def _recognize_multilingual(
         self,
