@@ -41,14 +41,17 @@ def cluster(embeddings: Embeddings, speakers: int | None, max_speakers: int = 8)
         return np.zeros(0, dtype=np.int64)
     unit = _normalise(embeddings)
     fit = _even_sample(count, MAX_FIT_WINDOWS)
-    wanted = speakers if speakers is not None else estimate_speakers(unit[fit], max_speakers)
-    labels = _agglomerative(unit[fit], min(max(wanted, 1), len(fit)))
+    tree = _average_linkage(unit[fit])
+    wanted = speakers if speakers is not None else estimate_speakers(unit[fit], max_speakers, tree)
+    labels = _agglomerative(tree, len(fit), min(max(wanted, 1), len(fit)))
     if len(fit) < count:
         labels = _nearest_centroid(unit, unit[fit], labels)
     return in_order_of_appearance(labels)
 
 
-def estimate_speakers(unit: Embeddings, max_speakers: int) -> int:
+def estimate_speakers(
+    unit: Embeddings, max_speakers: int, tree: npt.NDArray[np.float64] | None = None
+) -> int:
     """How many voices the unit-length ``unit`` rows hold, from 1 to ``max_speakers``.
 
     Average-linkage clustering bounds the count: groups of windows that merge
@@ -59,13 +62,12 @@ def estimate_speakers(unit: Embeddings, max_speakers: int) -> int:
     is linked to its ``p`` most similar windows; k groups barely linked to each
     other show as k near-zero eigenvalues of the graph's Laplacian, so the
     count is where the sorted eigenvalues jump most, for the ``p`` whose
-    (normalised) jump is largest for the fewest links.
+    (normalised) jump is largest for the fewest links. ``tree`` is the rows'
+    average linkage when the caller has it already.
     """
-    from scipy.cluster.hierarchy import linkage
-
     if len(unit) < 2 or max_speakers <= 1:
         return 1
-    tree = linkage(unit.astype(np.float64), method="average", metric="cosine")
+    tree = _average_linkage(unit) if tree is None else tree
     bound = min(max_speakers, 1 + int(np.sum(tree[:, 2] >= DISTINCT_DISTANCE)))
     if bound <= 1 or _one_voice(unit, tree):
         return 1
@@ -118,13 +120,21 @@ def _laplacian(graph: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return np.asarray(np.diag(graph.sum(axis=1)) - graph)
 
 
-def _agglomerative(unit: Embeddings, count: int) -> Labels:
-    """Average-linkage clustering on cosine distance into ``count`` groups (0-based labels)."""
-    from scipy.cluster.hierarchy import fcluster, linkage
+def _average_linkage(unit: Embeddings) -> npt.NDArray[np.float64]:
+    """Average-linkage merge tree of the rows on cosine distance (empty for fewer than two)."""
+    from scipy.cluster.hierarchy import linkage
 
-    if count <= 1 or len(unit) < 2:
-        return np.zeros(len(unit), dtype=np.int64)
-    tree = linkage(unit.astype(np.float64), method="average", metric="cosine")
+    if len(unit) < 2:
+        return np.zeros((0, 4), dtype=np.float64)
+    return np.asarray(linkage(unit.astype(np.float64), method="average", metric="cosine"))
+
+
+def _agglomerative(tree: npt.NDArray[np.float64], rows: int, count: int) -> Labels:
+    """The ``rows`` cut from their merge ``tree`` into ``count`` groups (0-based labels)."""
+    from scipy.cluster.hierarchy import fcluster
+
+    if count <= 1 or rows < 2:
+        return np.zeros(rows, dtype=np.int64)
     return np.asarray(fcluster(tree, count, criterion="maxclust"), dtype=np.int64) - 1
 
 
