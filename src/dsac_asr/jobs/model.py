@@ -50,11 +50,6 @@ class JobOptions:
     callback_style: str = "native"
     callback_api_key: str | None = None
 
-    @property
-    def result_name(self) -> str | None:
-        """The client's name for the result file (the seed's TAG), if it gave one."""
-        return self.tag
-
 
 @dataclass(frozen=True)
 class JobSource:

@@ -158,8 +158,8 @@ class JobStore(TenantStore, CallbackLog):
         return self._transition(job_id, running, values) is not None
 
     def cancel(self, job_id: str, tenant_id: str) -> Job:
-        """Cancel the tenant's queued or running job and return it; final jobs are unchanged."""
-        self.get_job(job_id, tenant_id)
+        """Cancel the tenant's queued or running job and return it; final jobs are unchanged
+        (a job that is missing or another tenant's: ``NotFoundError``)."""
         owned = and_(JobRow.tenant_id == tenant_id, JobRow.status.in_(ACTIVE))
         values = self._final_values(JobStatus.CANCELLED)
         return self._transition(job_id, owned, values) or self.get_job(job_id, tenant_id)
