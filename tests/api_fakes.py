@@ -123,11 +123,15 @@ def finish_job(harness: ApiHarness, job_id: str, transcript: Transcript) -> Job:
     objects.put_bytes(bucket, transcript_key(job_id), dumps(transcript), "application/json")
     seed_json = render(transcript, OutputFormat.JSON)
     objects.put_bytes(bucket, result_key(job_id), seed_json, "application/json")
-    return harness.store.finish_success(
+    done = harness.store.finish_success(
         job_id,
+        job.lease_id or "",
         result_key=result_key(job_id),
         duration_s=transcript.duration_s,
         processing_s=0.5,
         model_id=transcript.model_id,
         transcript_metadata=dict(transcript.metadata),
     )
+    if done is None:
+        raise RuntimeError(f"job {job_id} was taken from its claim")
+    return done

@@ -1,4 +1,4 @@
-"""``dsac-asr serve``, ``api`` and ``worker``: the job service's processes."""
+"""``dsac-asr serve``, ``api``, ``worker`` and ``sweeper``: the job service's processes."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from dsac_asr.config import Settings
+
+if TYPE_CHECKING:
+    from dsac_asr.jobs.sweeper import Sweeper
 
 log = logging.getLogger("dsac_asr.serve")
 HostOption = Annotated[str, typer.Option(help="Address to listen on.")]
@@ -27,6 +30,9 @@ def _logging() -> None:
 
 def worker(
     concurrency: Annotated[int, typer.Option(help="Jobs run at once in this worker.")] = 1,
+    sweep: Annotated[
+        bool, typer.Option(help="Also run the sweeper (taking turns with other processes).")
+    ] = True,
 ) -> None:
     """Run a worker that takes jobs from the queue (Ctrl-C: finish the running job, then stop)."""
     from dsac_asr.jobs.queue import JobQueue
@@ -39,7 +45,48 @@ def worker(
     removed = remove_stale_workspaces(settings.temp_dir)
     if removed:
         log.info("removed %d temporary folders left by stopped workers", len(removed))
+    if sweep:
+        _open_sweeper(settings, forks=True).start()
     JobQueue(settings).run_worker(concurrency)
+
+
+def sweeper(
+    once: Annotated[bool, typer.Option(help="Sweep once now, print what was done, exit.")] = False,
+) -> None:
+    """Run the sweeper on its own: queue again jobs whose worker died (lease expired).
+
+    Every `worker` and `serve` already sweeps (taking turns through the database);
+    run this where no worker may be running, e.g. beside workers that scale to zero.
+    """
+    import json
+
+    _logging()
+    sweeper = _open_sweeper(Settings())
+    if once:
+        typer.echo(json.dumps(sweeper.sweep()))
+        return
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sweeper.stop())
+    log.info("sweeping every %.1f s", sweeper.interval_s)
+    try:
+        sweeper.run()
+    except KeyboardInterrupt:
+        sweeper.stop()
+
+
+def _open_sweeper(settings: Settings, *, forks: bool = False) -> Sweeper:
+    """A sweeper on its own store and queue connections. ``forks``: this process forks
+    workers, which must not share the store's pooled connections."""
+    import os
+
+    from dsac_asr.jobs.queue import JobQueue
+    from dsac_asr.jobs.services import open_store
+    from dsac_asr.jobs.sweeper import Sweeper, sweep_steps
+
+    store = open_store(settings, upgrade=False)
+    if forks:
+        os.register_at_fork(after_in_child=lambda: store.engine.dispose(close=False))
+    steps = sweep_steps(store, JobQueue(settings).enqueue)
+    return Sweeper(store, steps, settings.resolved_sweep_interval_s)
 
 
 def api(host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:
@@ -61,14 +108,16 @@ def serve(
     import uvicorn
 
     from dsac_asr.api.app import create_app, services_from_settings
-    from dsac_asr.jobs.sweeper import OrphanSweeper
+    from dsac_asr.jobs.sweeper import Sweeper, requeue_queued, sweep_steps
 
     _logging()
     settings = Settings()
     services = services_from_settings(settings)
     worker_process = _start_worker(workers)
-    sweeper = OrphanSweeper(services.store, services.enqueue, interval_s=settings.job_lease_s / 4)
-    sweeper.requeue(include_queued=True)
+    steps = sweep_steps(services.store, services.enqueue)
+    sweeper = Sweeper(services.store, steps, settings.resolved_sweep_interval_s)
+    requeue_queued(services.store, services.enqueue)  # the embedded queue may have lost some
+    sweeper.sweep()
     sweeper.start()
     config = uvicorn.Config(create_app(services), host=host, port=port, log_level="info")
     try:

@@ -2,7 +2,9 @@
 
 No queue library here: the Celery task in ``jobs/queue.py`` calls ``run_job``.
 Idempotent: a finished, cancelled or deleted job is not run again, and the
-result is written before the job's state changes.
+result is written before the job's state changes. Fenced: every change names
+the claim's ``lease_id``, whose lease a heartbeat thread renews for the whole
+claim; a claim that lost its job stops and leaves the new claim's work alone.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from dsac_asr.egress import EgressPolicy, Timeouts
 from dsac_asr.errors import DsacError, NotFoundError, TransientError
 from dsac_asr.jobs.fetch import fetch_input
+from dsac_asr.jobs.lease import JobCancelled, LeaseKeeper
 from dsac_asr.jobs.model import Job, JobStatus, SourceKind
 from dsac_asr.jobs.store import JobStore
 from dsac_asr.jobs.workspace import job_workspace
@@ -24,11 +27,6 @@ from dsac_asr.transcript import OutputFormat, Transcript, render
 from dsac_asr.transcript.serialize import dumps
 
 log = logging.getLogger(__name__)
-HEARTBEAT_EVERY_S = 1.0
-
-
-class JobCancelled(Exception):
-    """Raised inside the pipeline's progress callback when the job was cancelled."""
 
 
 @dataclass(frozen=True)
@@ -82,29 +80,36 @@ def run_job(job_id: str, ctx: WorkerContext) -> JobStatus | None:
 
 
 def run_claimed(job: Job, ctx: WorkerContext) -> JobStatus:
-    """Run a job this worker has claimed; as ``run_job``."""
+    """Run a job this worker has claimed; as ``run_job``. A claim that is lost on
+    the way (cancelled, deleted, or taken over after its lease ran out) stops and
+    changes nothing of the job's: it returns ``CANCELLED``."""
+    lease_id = job.lease_id or ""
     if job.attempts > ctx.max_attempts:
         message = (
             f"the worker stopped {job.attempts - 1} times while running this job "
             "(poison input?); giving up"
         )
-        ctx.store.finish_failure(job.id, "worker_crashed", message)
-        return JobStatus.FAILED
+        failed = ctx.store.finish_failure(job.id, "worker_crashed", message, lease_id=lease_id)
+        return JobStatus.FAILED if failed else JobStatus.CANCELLED
     started = time.monotonic()
-    try:
-        transcript = _transcribe(job, ctx)
-    except JobCancelled:
-        return JobStatus.CANCELLED
-    except TransientError:
-        ctx.store.release(job.id)
-        raise
-    except DsacError as exc:
-        ctx.store.finish_failure(job.id, exc.code, exc.message)
-        return JobStatus.FAILED
-    return _store_result(job, transcript, time.monotonic() - started, ctx)
+    with LeaseKeeper(ctx.store, job.id, lease_id, ctx.lease_s) as lease:
+        try:
+            transcript = _transcribe(job, ctx, lease)
+        except JobCancelled:
+            return JobStatus.CANCELLED
+        except TransientError:
+            ctx.store.release(job.id, lease_id)
+            raise
+        except DsacError as exc:
+            failed = ctx.store.finish_failure(job.id, exc.code, exc.message, lease_id=lease_id)
+            return JobStatus.FAILED if failed else JobStatus.CANCELLED
+        try:
+            return _store_result(job, transcript, time.monotonic() - started, ctx, lease)
+        except JobCancelled:
+            return JobStatus.CANCELLED
 
 
-def _transcribe(job: Job, ctx: WorkerContext) -> Transcript:
+def _transcribe(job: Job, ctx: WorkerContext, lease: LeaseKeeper) -> Transcript:
     with job_workspace(ctx.temp_root, job.id) as folder:
         path = fetch_input(
             job,
@@ -114,6 +119,7 @@ def _transcribe(job: Job, ctx: WorkerContext) -> Transcript:
             policy=ctx.egress,
             timeouts=ctx.fetch_timeouts,
         )
+        lease.check()
         options = TranscriptionOptions(
             language=job.options.language,
             band=job.options.band,
@@ -124,51 +130,49 @@ def _transcribe(job: Job, ctx: WorkerContext) -> Transcript:
             diarize=job.options.diarize,
             speakers=job.options.speakers,
         )
-        return ctx.pipeline.transcribe(path, options, _Heartbeat(job.id, ctx))
+        return ctx.pipeline.transcribe(path, options, lease)
 
 
 def _store_result(
-    job: Job, transcript: Transcript, processing_s: float, ctx: WorkerContext
+    job: Job, transcript: Transcript, processing_s: float, ctx: WorkerContext, lease: LeaseKeeper
 ) -> JobStatus:
-    """Write the result objects, then mark the job; undo the writes if it was
-    cancelled or deleted meanwhile (no transcript outlives its job)."""
-    if ctx.store.is_cancelled(job.id):
-        return JobStatus.CANCELLED
+    """Write the result objects, then mark the job, as long as this claim holds it.
+
+    The lease is renewed just before each write (a lost claim writes nothing more).
+    If the job was cancelled or deleted meanwhile, the writes are undone (no
+    transcript outlives its job); if another claim took the job over, what it
+    wrote is left alone.
+    """
     bucket, key = job.source.bucket, result_key(job.id, job.options.tag)
-    ctx.objects.put_bytes(bucket, transcript_key(job.id), dumps(transcript), "application/json")
-    ctx.objects.put_bytes(bucket, key, render(transcript, OutputFormat.JSON), "application/json")
-    try:
-        done = ctx.store.finish_success(
-            job.id,
-            result_key=key,
-            duration_s=transcript.duration_s,
-            processing_s=processing_s,
-            model_id=transcript.model_id,
-            transcript_metadata=dict(transcript.metadata),
-        )
-    except NotFoundError:
-        done = None
-    if done is None or done.status is not JobStatus.SUCCEEDED:
-        for written in (key, transcript_key(job.id)):
-            ctx.objects.delete(bucket, written)
+    writes = {
+        transcript_key(job.id): dumps(transcript),
+        key: render(transcript, OutputFormat.JSON),
+    }
+    for written, data in writes.items():
+        lease.renew()
+        ctx.objects.put_bytes(bucket, written, data, "application/json")
+    done = ctx.store.finish_success(
+        job.id,
+        job.lease_id or "",
+        result_key=key,
+        duration_s=transcript.duration_s,
+        processing_s=processing_s,
+        model_id=transcript.model_id,
+        transcript_metadata=dict(transcript.metadata),
+    )
+    if done is None:
+        if _gone_or_cancelled(job.id, ctx):
+            for written in writes:
+                ctx.objects.delete(bucket, written)
         return JobStatus.CANCELLED
     if job.options.private and job.source.kind is not SourceKind.URL and job.source.key:
         ctx.objects.delete(bucket, job.source.key)
     return JobStatus.SUCCEEDED
 
 
-class _Heartbeat:
-    """Progress callback: extends the lease, records progress, notices cancellation."""
-
-    def __init__(self, job_id: str, ctx: WorkerContext) -> None:
-        self.job_id, self.ctx = job_id, ctx
-        self.last_s = 0.0
-
-    def __call__(self, fraction: float) -> None:
-        now = time.monotonic()
-        if now - self.last_s < HEARTBEAT_EVERY_S and fraction < 1.0:
-            return
-        self.last_s = now
-        if self.ctx.store.is_cancelled(self.job_id):
-            raise JobCancelled(self.job_id)
-        self.ctx.store.heartbeat(self.job_id, min(fraction, 0.99), self.ctx.lease_s)
+def _gone_or_cancelled(job_id: str, ctx: WorkerContext) -> bool:
+    """Whether no claim can own the job's results any more: deleted or cancelled."""
+    try:
+        return ctx.store.get_job(job_id, None).status is JobStatus.CANCELLED
+    except NotFoundError:
+        return True
