@@ -95,7 +95,13 @@ class Pipeline:
         """Transcribe the media file at ``path``."""
         report = on_progress or (lambda _fraction: None)
         info, route = self.plan(path, options)
-        audio = decode(path, route.sample_rate_hz, self.limits, lambda f: report(f * _DECODE_SHARE))
+        audio = decode(
+            path,
+            route.sample_rate_hz,
+            self.limits,
+            lambda f: report(f * _DECODE_SHARE),
+            channel_mode=options.channels,
+        )
         separate = choose_separate(options.channels, info, audio)
         engine = self.engine_for(route.model, self.engine_options)
         request = _recognition_request(route)
