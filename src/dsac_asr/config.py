@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     cpu_threads: int = 0
     decode_budget_factor: float = 3.0
     batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=0)
+    # POST /v1/audio/transcriptions answers synchronously for files up to this long
+    openai_max_duration_s: float = Field(default=600.0, gt=0)
+    openai_wait_s: float = Field(default=1800.0, gt=0)
 
     database_url: str | None = None
     broker_url: str | None = None
