@@ -82,7 +82,7 @@ def _open_sweeper(settings: Settings, *, forks: bool = False) -> Sweeper:
     from dsac_asr.jobs.services import open_store
     from dsac_asr.jobs.sweeper import Sweeper, sweep_steps
 
-    store = open_store(settings, upgrade=False)
+    store = open_store(settings, upgrade=not forks)  # a worker has migrated already
     if forks:
         os.register_at_fork(after_in_child=lambda: store.engine.dispose(close=False))
     steps = sweep_steps(store, JobQueue(settings).enqueue)
