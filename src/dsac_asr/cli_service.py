@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated
 
@@ -45,13 +48,18 @@ def worker(
     removed = remove_stale_workspaces(settings.temp_dir)
     if removed:
         log.info("removed %d temporary folders left by stopped workers", len(removed))
-    if sweep:
-        _open_sweeper(settings, forks=True).start()
-    JobQueue(settings).run_worker(concurrency)
+    # Its own process: the worker forks its pool, which must not copy a thread's locks.
+    sweeping = _start_sweeper() if sweep else None
+    try:
+        JobQueue(settings).run_worker(concurrency)
+    finally:
+        if sweeping is not None:
+            _stop_process(sweeping)
 
 
 def sweeper(
     once: Annotated[bool, typer.Option(help="Sweep once now, print what was done, exit.")] = False,
+    parent: Annotated[int | None, typer.Option(hidden=True)] = None,
 ) -> None:
     """Run the sweeper on its own: queue again jobs whose worker died (lease expired).
 
@@ -60,12 +68,21 @@ def sweeper(
     """
     import json
 
+    from dsac_asr.jobs.queue import JobQueue
+    from dsac_asr.jobs.services import open_store
+    from dsac_asr.jobs.sweeper import Sweeper, sweep_steps
+
     _logging()
-    sweeper = _open_sweeper(Settings())
+    settings = Settings()
+    store = open_store(settings)
+    steps = sweep_steps(store, JobQueue(settings).enqueue)
+    sweeper = Sweeper(store, steps, settings.resolved_sweep_interval_s)
     if once:
         typer.echo(json.dumps(sweeper.sweep()))
         return
     signal.signal(signal.SIGTERM, lambda _signum, _frame: sweeper.stop())
+    if parent is not None:  # started by a worker: stop with it, even after kill -9
+        threading.Thread(target=_stop_when_orphaned, args=(parent, sweeper), daemon=True).start()
     log.info("sweeping every %.1f s", sweeper.interval_s)
     try:
         sweeper.run()
@@ -73,20 +90,25 @@ def sweeper(
         sweeper.stop()
 
 
-def _open_sweeper(settings: Settings, *, forks: bool = False) -> Sweeper:
-    """A sweeper on its own store and queue connections. ``forks``: this process forks
-    workers, which must not share the store's pooled connections."""
-    import os
+def _start_sweeper() -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "dsac_asr.cli", "sweeper", "--parent", str(os.getpid())]
+    return subprocess.Popen(command)
 
-    from dsac_asr.jobs.queue import JobQueue
-    from dsac_asr.jobs.services import open_store
-    from dsac_asr.jobs.sweeper import Sweeper, sweep_steps
 
-    store = open_store(settings, upgrade=not forks)  # a worker has migrated already
-    if forks:
-        os.register_at_fork(after_in_child=lambda: store.engine.dispose(close=False))
-    steps = sweep_steps(store, JobQueue(settings).enqueue)
-    return Sweeper(store, steps, settings.resolved_sweep_interval_s)
+def _stop_when_orphaned(parent: int, sweeper: Sweeper) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    sweeper.stop()
+
+
+def _stop_process(process: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def api(host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:

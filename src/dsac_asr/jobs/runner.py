@@ -84,6 +84,7 @@ def run_claimed(job: Job, ctx: WorkerContext) -> JobStatus:
     the way (cancelled, deleted, or taken over after its lease ran out) stops and
     changes nothing of the job's: it returns ``CANCELLED``."""
     lease_id = job.lease_id or ""
+    log.info("job %s: claimed (attempt %d, lease %s)", job.id, job.attempts, lease_id)
     if job.attempts > ctx.max_attempts:
         message = (
             f"the worker stopped {job.attempts - 1} times while running this job "
