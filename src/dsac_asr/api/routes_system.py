@@ -57,6 +57,7 @@ def list_models(svc: Services, _tenant: CurrentTenant) -> list[ModelOut]:
             domains=m.domains,
             version=m.manifest.version,
             source=m.manifest.source,
+            quality=m.manifest.quality,
         )
         for m in svc.registry.models()
     ]
