@@ -189,5 +189,5 @@ def _render(
     if fmt is ResponseFormat.TEXT:
         return PlainTextResponse(transcript.text + "\n", headers=headers)
     subtitles = OutputFormat.SRT if fmt is ResponseFormat.SRT else OutputFormat.VTT
-    text = render(transcript, subtitles, utterance_id=job_id).decode("utf-8")
+    text = render(transcript, subtitles, recording_id=job_id).decode("utf-8")
     return PlainTextResponse(text, headers=headers)
