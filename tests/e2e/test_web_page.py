@@ -81,6 +81,12 @@ def test_upload_the_call_see_both_speakers_play_and_download(tmp_path: Path) -> 
         later.click()
         position = script(driver, "return document.getElementById('player').currentTime")
         assert abs(float(position) - start_s) < 0.5
+        # keyboard: the first word is the transcript's one tab stop; arrows move, Enter plays
+        script(driver, "document.querySelector('#transcript .word[tabindex=\"0\"]').focus()")
+        ActionChains(driver).send_keys(Keys.ARROW_RIGHT, Keys.ARROW_RIGHT, Keys.ENTER).perform()
+        assert driver.switch_to.active_element == words[2]
+        position = script(driver, "return document.getElementById('player').currentTime")
+        assert abs(float(position) - float(words[2].get_attribute("data-start") or 0)) < 0.5
         if SCREENSHOT:
             section = driver.find_element("id", "transcript-section")
             script(driver, "arguments[0].scrollIntoView()", section)
