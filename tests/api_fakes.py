@@ -7,6 +7,7 @@ The store is a real SQLite ``JobStore`` and the object store a real
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,12 +36,16 @@ class FakeQueue:
     enqueued: list[str] = field(default_factory=list)
     fail_enqueue: bool = False
     fail_ping: bool = False
+    on_enqueue: Callable[[str], None] | None = None
 
     def enqueue(self, job_id: str) -> None:
-        """Record ``job_id`` (or raise ``TransientError`` when told to fail)."""
+        """Record ``job_id`` (or raise ``TransientError`` when told to fail); then call
+        ``on_enqueue`` (a test playing the worker) if set."""
         if self.fail_enqueue:
             raise TransientError("the job queue is unreachable: broker down")
         self.enqueued.append(job_id)
+        if self.on_enqueue is not None:
+            self.on_enqueue(job_id)
 
     def ping(self) -> None:
         """Nothing, or ``TransientError`` when told to fail."""

@@ -8,7 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from dsac_asr.api.deps import CurrentTenant, Services
 from dsac_asr.api.metrics import render_metrics
-from dsac_asr.api.schemas import ModelOut
+from dsac_asr.api.openai_schemas import ModelCardList, model_card
 from dsac_asr.errors import DsacError
 
 router = APIRouter()
@@ -42,21 +42,11 @@ def metrics(svc: Services) -> Response:
 
 
 @router.get(
-    "/v1/models", tags=["models"], response_model=list[ModelOut], summary="Installed models"
+    "/v1/models",
+    tags=["models"],
+    response_model=ModelCardList,
+    summary="Installed models (OpenAI's list shape, with dsac-asr's fields)",
 )
-def list_models(svc: Services, _tenant: CurrentTenant) -> list[ModelOut]:
-    """Every model jobs can be routed to."""
-    return [
-        ModelOut(
-            id=m.id,
-            engine=m.manifest.engine,
-            languages=m.manifest.languages,
-            band=m.manifest.band.value,
-            sample_rate_hz=m.manifest.band.sample_rate_hz,
-            domain=m.manifest.domain,
-            domains=m.domains,
-            version=m.manifest.version,
-            source=m.manifest.source,
-        )
-        for m in svc.registry.models()
-    ]
+def list_models(svc: Services, _tenant: CurrentTenant) -> ModelCardList:
+    """Every model jobs can be routed to, as ``{"object": "list", "data": [...]}``."""
+    return ModelCardList(data=[model_card(m) for m in svc.registry.models()])
