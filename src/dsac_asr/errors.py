@@ -130,3 +130,15 @@ class TransientError(DsacError):
     """A temporary failure (a store or database unreachable); retrying may help."""
 
     code = "transient"
+
+
+class SecretError(DsacError):
+    """A stored secret cannot be opened (the server's key changed or differs)."""
+
+    code = "secret_unreadable"
+
+
+class KeyRefusedError(DsacError):
+    """A callback would carry a key to a plain ``http://`` URL (the operator did not allow it)."""
+
+    code = "key_over_http"
