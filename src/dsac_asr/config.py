@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB
     max_channels: int = Field(default=DEFAULT_MAX_CHANNELS, ge=1, le=DECODER_MAX_CHANNELS)
     max_decoded_mb: float = Field(default=DEFAULT_MAX_DECODED_MB, gt=0)
+    max_json_kb: float = Field(default=64.0, gt=0)
+    metrics_key: str | None = None
     compute_type: str = "int8"
     cpu_threads: int = 0
     decode_budget_factor: float = 3.0
