@@ -9,6 +9,9 @@ command -v espeak-ng >/dev/null || need_apt+=(espeak-ng)
 command -v flite >/dev/null || need_apt+=(flite)
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 [ -d /etc/postgresql ] || need_apt+=(postgresql)
+# The web page's tests drive Debian's chromium through chromedriver (no browser download).
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+[ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "installing ${need_apt[*]}"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null

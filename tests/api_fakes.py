@@ -7,6 +7,7 @@ The store is a real SQLite ``JobStore`` and the object store a real
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,12 +36,16 @@ class FakeQueue:
     enqueued: list[str] = field(default_factory=list)
     fail_enqueue: bool = False
     fail_ping: bool = False
+    on_enqueue: Callable[[str], None] | None = None
 
     def enqueue(self, job_id: str) -> None:
-        """Record ``job_id`` (or raise ``TransientError`` when told to fail)."""
+        """Record ``job_id`` (or raise ``TransientError`` when told to fail); then call
+        ``on_enqueue`` (a test playing the worker) if set."""
         if self.fail_enqueue:
             raise TransientError("the job queue is unreachable: broker down")
         self.enqueued.append(job_id)
+        if self.on_enqueue is not None:
+            self.on_enqueue(job_id)
 
     def ping(self) -> None:
         """Nothing, or ``TransientError`` when told to fail."""
@@ -131,3 +136,17 @@ def finish_job(harness: ApiHarness, job_id: str, transcript: Transcript) -> Job:
         model_id=transcript.model_id,
         transcript_metadata=dict(transcript.metadata),
     )
+
+
+def raw_upload(filename: bytes, data: bytes, **fields: str) -> tuple[bytes, str]:
+    """A multipart body whose file name is sent byte for byte (clients such as httpx
+    escape NUL; a hand-made request does not)."""
+    boundary = "dsacboundary"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    head = f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="'.encode()
+    parts.append(head + filename + b'"\r\nContent-Type: audio/wav\r\n\r\n' + data + b"\r\n")
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"

@@ -69,7 +69,14 @@ def transcribe(
         str | None,
         typer.Option(help="With --diarize (implies it): number of speakers, or auto."),
     ] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.JSON,
+    fmt: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="rttm (speaker turns) implies --diarize unless --channels separate.",
+        ),
+    ] = OutputFormat.JSON,
     output: Annotated[
         str | None, typer.Option("--output", "-o", help="File, folder, or - for stdout.")
     ] = None,
@@ -77,7 +84,8 @@ def transcribe(
     """Transcribe INPUT files; a bad file is reported and the others still run."""
     pipeline = Pipeline.from_settings(Settings())
     speaker_count = parse_speakers(speakers)
-    diarize = diarize or speakers is not None
+    wants_turns = fmt is OutputFormat.RTTM and channels.strip().lower() != "separate"
+    diarize = diarize or speakers is not None or wants_turns
     if diarize:
         require_diarization()  # one error line now, not one per file after decoding
     options = TranscriptionOptions(
@@ -114,8 +122,8 @@ def _transcribe_one(
         return False
     if "notes" in transcript.metadata:
         stderr.print(f"note: {path}: {transcript.metadata['notes']}", markup=False)
-    utterance_id = re.sub(r"\s+", "_", path.stem) or "audio"
-    target.write(path, render(transcript, fmt, utterance_id=utterance_id))
+    recording_id = re.sub(r"\s+", "_", path.stem) or "audio"
+    target.write(path, render(transcript, fmt, recording_id=recording_id))
     return True
 
 

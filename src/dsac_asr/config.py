@@ -17,6 +17,13 @@ from dsac_asr.egress import EgressPolicy, Timeouts
 
 DEFAULT_MAX_DURATION_S = 4 * 3600.0
 DEFAULT_MAX_UPLOAD_MB = 2048.0
+# Decoded samples (float32) one job may hold: 1 GiB is 4 h of mono 16 kHz audio (0.86 GiB)
+# or 4 h of stereo 8 kHz telephone audio, so an accepted upload stays within the 1.5 GB a
+# worker may spend on it (see audio/budget.py).
+DEFAULT_MAX_DECODED_MB = 1024.0
+# Channels recognised apart at most; a file with more is mixed to one channel while decoding.
+DEFAULT_MAX_CHANNELS = 2
+DECODER_MAX_CHANNELS = 8
 # Whisper windows (up to 30 s of speech each) decoded together; 0 or 1 decodes
 # sequentially (Whisper's own sliding window). Measured on 590 s of flite
 # speech, whisper-base int8, 2 cores, nothing else running, two runs each:
@@ -43,6 +50,8 @@ class MediaLimits:
 
     max_size_bytes: int = int(DEFAULT_MAX_UPLOAD_MB * 1024 * 1024)
     max_duration_s: float = DEFAULT_MAX_DURATION_S
+    max_channels: int = DECODER_MAX_CHANNELS  # the service passes DSAC_MAX_CHANNELS (default 2)
+    max_decoded_bytes: int = int(DEFAULT_MAX_DECODED_MB * 1024 * 1024)
 
 
 class Settings(BaseSettings):
@@ -54,10 +63,17 @@ class Settings(BaseSettings):
     models_dir: Path | None = None
     max_duration_s: float = DEFAULT_MAX_DURATION_S
     max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB
+    max_channels: int = Field(default=DEFAULT_MAX_CHANNELS, ge=1, le=DECODER_MAX_CHANNELS)
+    max_decoded_mb: float = Field(default=DEFAULT_MAX_DECODED_MB, gt=0)
+    max_json_kb: float = Field(default=64.0, gt=0)
+    metrics_key: str | None = None
     compute_type: str = "int8"
     cpu_threads: int = 0
     decode_budget_factor: float = 3.0
     batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=0)
+    # POST /v1/audio/transcriptions answers synchronously for files up to this long
+    openai_max_duration_s: float = Field(default=600.0, gt=0)
+    openai_wait_s: float = Field(default=1800.0, gt=0)
 
     database_url: str | None = None
     broker_url: str | None = None
@@ -78,8 +94,15 @@ class Settings(BaseSettings):
     fetch_read_timeout_s: float = 30.0
     fetch_total_s: float = 3600.0
     callback_timeout_s: float = 10.0
-    callback_backoff_s: float = 5.0
-    callback_max_attempts: int = 8
+    # Seconds between a callback's attempts (Standard Webhooks' schedule: 8 attempts
+    # over about 27.6 hours); the first attempt goes out when the job ends.
+    callback_retry_s: str = "5,300,1800,7200,18000,36000,36000"
+    # Let the seed callback's X-API-KEY go to plain http:// URLs (e.g. a front end
+    # on the same private network); refused by default.
+    callback_key_over_http: bool = False
+    # Seals secrets kept for callbacks (the seed's X-API-KEY); without it, a key is
+    # generated into <data dir>/secret.key. Set the same value on every API and worker.
+    secret_key: str | None = None
 
     @property
     def resolved_models_dir(self) -> Path:
@@ -127,4 +150,6 @@ class Settings(BaseSettings):
         return MediaLimits(
             max_size_bytes=int(self.max_upload_mb * 1024 * 1024),
             max_duration_s=self.max_duration_s,
+            max_channels=self.max_channels,
+            max_decoded_bytes=int(self.max_decoded_mb * 1024 * 1024),
         )

@@ -27,9 +27,17 @@ from dsac_asr.errors import InvalidOptionError
 from dsac_asr.models.languages import MULTILINGUAL, SOUTH_AFRICAN, normalize_language
 from dsac_asr.models.manifest import Band
 from dsac_asr.models.registry import ModelRegistry, Route, RouteRequest
-from dsac_asr.transcript import Segment, Transcript, Word, merge_channels, speaker_label
+from dsac_asr.transcript import (
+    Segment,
+    SpeakerSpan,
+    Transcript,
+    Word,
+    merge_channels,
+    speaker_label,
+)
 from dsac_asr.transcript.casing import without_punctuation
 from dsac_asr.transcript.restore import restore_punctuation
+from dsac_asr.transcript.speaker_spans import channel_turns, named_like_words
 from dsac_asr.transcript.spellings import OPERATOR_FILE_NAME, load_spellings
 from dsac_asr.transcript.truecasing import caser_for
 
@@ -95,14 +103,21 @@ class Pipeline:
         """Transcribe the media file at ``path``."""
         report = on_progress or (lambda _fraction: None)
         info, route = self.plan(path, options)
-        audio = decode(path, route.sample_rate_hz, self.limits, lambda f: report(f * _DECODE_SHARE))
+        audio = decode(
+            path,
+            route.sample_rate_hz,
+            self.limits,
+            lambda f: report(f * _DECODE_SHARE),
+            channel_mode=options.channels,
+        )
         separate = choose_separate(options.channels, info, audio)
         engine = self.engine_for(route.model, self.engine_options)
         request = _recognition_request(route)
         turns = _speaker_turns(audio, options, separate)
         segments = _with_speakers(_recognize(engine, audio, request, separate, report), turns)
         report(1.0)
-        transcript = _noted_speakers(_assemble(segments, route, info, audio, separate), turns)
+        assembled = _assemble(segments, route, info, audio, separate)
+        transcript = _noted_speakers(assembled, turns, separate)
         return self._punctuation(transcript, route, options.punctuate)
 
     def _punctuation(self, transcript: Transcript, route: Route, punctuate: bool) -> Transcript:
@@ -140,12 +155,24 @@ def _with_speakers(
     return segments if turns is None else assign_speakers(segments, turns)
 
 
-def _noted_speakers(transcript: Transcript, turns: list[SpeakerTurn] | None) -> Transcript:
-    """The transcript with ``metadata["speakers"]``: how many diarisation found."""
+def _noted_speakers(
+    transcript: Transcript, turns: list[SpeakerTurn] | None, separate: bool
+) -> Transcript:
+    """The transcript with its speaker turns (named like its words) and, when
+    diarised, ``metadata["speakers"]``: how many speakers the words have.
+
+    Channels recognised ``separate``-ly are not diarised: their turns are each
+    channel's words joined across short pauses (no better record of a channel's
+    speech survives recognition).
+    """
+    if separate:
+        return replace(transcript, speaker_turns=channel_turns(transcript.segments))
     if turns is None:
         return transcript
     metadata = {**transcript.metadata, "speakers": str(len(transcript.speakers))}
-    return replace(transcript, metadata=metadata)
+    spans = [SpeakerSpan(t.start_s, t.end_s, t.speaker) for t in turns]
+    named = named_like_words(spans, transcript.segments)
+    return replace(transcript, metadata=metadata, speaker_turns=named)
 
 
 def _band_for(band: str, info: MediaInfo) -> Band:

@@ -101,7 +101,7 @@ def test_the_service_routes_isizulu_to_the_imported_model(
 ) -> None:
     key = create_key(env, "acme")
     with running_service(env, tmp_path / "serve.log") as service, service.client(key) as api:
-        listed = {m["id"]: m for m in api.get("/v1/models").json()}
+        listed = {m["id"]: m for m in api.get("/v1/models").json()["data"]}
         assert listed["zul-whisper-tiny"]["languages"] == ["zul"]
         assert listed["sot-ctc-tiny"]["engine"] == "ctc"
         assert "Dutch-like" in listed["whisper-base"]["quality"]["afr"]

@@ -109,7 +109,7 @@ def test_transcribe_upload_and_object_in_every_format(
         created = api.post(
             "/v1/jobs",
             json={"source": {"object": {"bucket": "media", "key": "calls/fox.wav"}},
-                  "model": "whisper-tiny.en"},
+                  "model": "whisper-tiny.en", "diarize": True},
         )  # fmt: skip
         assert created.status_code == 202, created.text
         job = wait_for_job(api, upload_id)
@@ -127,10 +127,22 @@ def test_transcribe_upload_and_object_in_every_format(
         assert object_job["status"] == "succeeded" and object_job["source"]["kind"] == "object"
         fox = api.get(f"/v1/jobs/{object_job['id']}/transcript", params={"format": "txt"}).text
         assert "fox" in fox.lower()
+        _check_rttm(api, object_job["id"], upload_id)
         _check_isolation(service, rival, upload_id)
         with service.client("dsac_not-a-real-key") as stranger:
             assert stranger.get(f"/v1/jobs/{upload_id}").status_code == 401
         assert api.get(f"/v1/jobs/{upload_id}").status_code == 200
+
+
+def _check_rttm(api: object, diarised_id: str, plain_id: str) -> None:
+    """The diarised job's speaker turns as RTTM named by its id; none for the other job."""
+    rttm = api.get(f"/v1/jobs/{diarised_id}/transcript", params={"format": "rttm"})  # type: ignore[attr-defined]
+    assert rttm.status_code == 200, rttm.text
+    rows = [line.split() for line in rttm.text.splitlines()]
+    assert rows and all(len(row) == 10 for row in rows), rttm.text
+    assert {(row[0], row[1], row[7]) for row in rows} == {("SPEAKER", diarised_id, "A")}
+    refused = api.get(f"/v1/jobs/{plain_id}/transcript", params={"format": "rttm"})  # type: ignore[attr-defined]
+    assert refused.status_code == 422 and "diarize" in refused.json()["error"]["message"]
 
 
 def _check_isolation(service: object, rival_key: str, job_id: str) -> None:

@@ -255,3 +255,15 @@ def test_the_limited_reader_reads_whole_chunks_and_stops_past_the_limit() -> Non
     with pytest.raises(MediaTooLargeError):
         reader.read(10)
     assert reader.size == 21 and reader.over_limit
+
+
+def test_size_and_byte_ranges(store: S3ObjectStore, bucket: str) -> None:
+    store.put_bytes(bucket, "calls/a.wav", b"0123456789", "audio/wav")
+    assert store.size(bucket, "calls/a.wav") == 10
+    assert store.read_range(bucket, "calls/a.wav", 2, 3) == b"234"
+    assert store.read_range(bucket, "calls/a.wav", 8, 100) == b"89"
+    assert store.read_range(bucket, "calls/a.wav", 0, 0) == b""
+    with pytest.raises(NotFoundError):
+        store.size(bucket, "calls/missing.wav")
+    with pytest.raises(NotFoundError):
+        store.read_range(bucket, "calls/missing.wav", 0, 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import docx
@@ -13,7 +14,7 @@ from api_fakes import ApiHarness, finish_job, make_harness, small_transcript
 
 from dsac_asr.jobs.model import JobStatus
 from dsac_asr.jobs.runner import result_key, transcript_key
-from dsac_asr.transcript import OutputFormat
+from dsac_asr.transcript import OutputFormat, SpeakerSpan
 
 WORDS = ("Hello", "world", "Goodbye", "friend")
 
@@ -178,7 +179,11 @@ def test_transcript_of_a_running_job_is_not_finished(api: ApiHarness) -> None:
     assert "running" in response.json()["error"]["message"]
 
 
-@pytest.mark.parametrize("fmt", [f for f in OutputFormat if f is not OutputFormat.DOCX])
+# every format that carries words (docx and rttm have their own tests below)
+WORD_TEXT_FORMATS = [f for f in OutputFormat if f not in {OutputFormat.DOCX, OutputFormat.RTTM}]
+
+
+@pytest.mark.parametrize("fmt", WORD_TEXT_FORMATS)
 def test_transcript_in_each_text_format(api: ApiHarness, fmt: OutputFormat) -> None:
     _, headers = api.tenant("acme")
     job_id = submit(api, headers)
@@ -220,6 +225,36 @@ def test_transcript_ctm_names_the_job(api: ApiHarness) -> None:
     lines = response.text.strip().splitlines()
     assert len(lines) == 4
     assert all(line.startswith(job_id) for line in lines)
+
+
+def test_transcript_rttm_has_the_speaker_turns_named_by_the_job(api: ApiHarness) -> None:
+    _, headers = api.tenant("acme")
+    job_id = submit(api, headers)
+    turns = (SpeakerSpan(0.4, 1.5, "A"), SpeakerSpan(1.8, 3.2, "B"))
+    finish_job(api, job_id, replace(small_transcript(), speaker_turns=turns))
+    response = api.client.get(
+        f"/v1/jobs/{job_id}/transcript", headers=headers, params={"format": "rttm"}
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    assert f'filename="{job_id}.rttm"' in response.headers["content-disposition"]
+    assert response.text.splitlines() == [
+        f"SPEAKER {job_id} 1 0.400 1.100 <NA> <NA> A <NA> <NA>",
+        f"SPEAKER {job_id} 1 1.800 1.400 <NA> <NA> B <NA> <NA>",
+    ]
+
+
+def test_transcript_rttm_of_a_job_without_speakers_is_refused(api: ApiHarness) -> None:
+    _, headers = api.tenant("acme")
+    job_id = submit(api, headers)
+    finish_job(api, job_id, small_transcript())
+    response = api.client.get(
+        f"/v1/jobs/{job_id}/transcript", headers=headers, params={"format": "rttm"}
+    )
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid_option"
+    assert "diarize" in error["message"]
 
 
 def test_transcript_as_docx(api: ApiHarness) -> None:

@@ -127,8 +127,12 @@ def test_models_list_the_bundled_whisper_models(api: ApiHarness) -> None:
     _, headers = api.tenant("acme")
     response = api.client.get("/v1/models", headers=headers)
     assert response.status_code == 200
-    models = {model["id"]: model for model in response.json()}
+    body = response.json()
+    assert body["object"] == "list"  # OpenAI's list shape: {"object": "list", "data": [...]}
+    models = {model["id"]: model for model in body["data"]}
     base = models["whisper-base"]
+    assert base["object"] == "model"
+    assert isinstance(base["created"], int) and base["owned_by"]
     assert base["languages"] == ["eng", "afr"]
     assert base["engine"] == "whisper"
     assert base["band"] == "bb"

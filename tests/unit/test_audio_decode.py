@@ -198,3 +198,32 @@ def test_sizes_and_durations_read_plainly() -> None:
     assert format_bytes(2_500_000) == "2.5 MB"
     assert format_seconds(12.34) == "12.3 s"
     assert format_seconds(4 * 3600 + 61) == "4:01:01"
+
+
+def test_mix_mode_decodes_to_the_mean_of_the_channels(tmp_path: Path) -> None:
+    tones = np.stack([tone(300, 0.5, 16000), tone(700, 0.5, 16000)])
+    path = write_multichannel(tmp_path / "two.wav", tones, 16000)
+    audio = decode(path, 16000, LIMITS, channel_mode="mix")
+    assert audio.channel_count == 1
+    assert np.allclose(audio.samples[0], tones.mean(axis=0), atol=1e-3)
+
+
+def test_channels_over_the_cap_are_mixed_while_decoding(tmp_path: Path) -> None:
+    tones = np.stack([tone(300, 0.5, 16000), tone(700, 0.5, 16000), tone(1100, 0.5, 16000)])
+    path = write_multichannel(tmp_path / "three.wav", tones, 16000)
+    capped = MediaLimits(max_channels=2)
+    for mode in ("auto", "separate"):
+        audio = decode(path, 16000, capped, channel_mode=mode)
+        assert audio.channel_count == 1
+        assert np.allclose(audio.samples[0], tones.mean(axis=0), atol=1e-3)
+
+
+def test_auto_mixes_channels_that_would_not_fit_the_budget(tmp_path: Path) -> None:
+    tones = np.stack([tone(300, 1.0, 8000), tone(700, 1.0, 8000)])
+    path = write_multichannel(tmp_path / "two.wav", tones, 8000)
+    tight = MediaLimits(max_decoded_bytes=8000 * 4 * 3 // 2)  # 1.5 s of one channel
+    assert decode(path, 8000, tight, channel_mode="auto").channel_count == 1
+    with pytest.raises(MediaTooLongError, match="ask for mixed channels"):
+        decode(path, 8000, tight, channel_mode="separate")
+    with pytest.raises(MediaTooLongError, match=r"needs 64\.0 KB decoded"):
+        decode(path, 16000, tight, channel_mode="mix")

@@ -318,3 +318,16 @@ def test_an_s3_store_without_boto3_names_the_extra(monkeypatch: pytest.MonkeyPat
     monkeypatch.setitem(sys.modules, "boto3", None)
     with pytest.raises(MissingExtraError, match=r"pip install 'dsac-asr\[s3\]'"):
         open_object_store("s3://", local_root=Path("unused"))
+
+
+def test_size_and_byte_ranges(store: LocalObjectStore) -> None:
+    store.put_bytes(BUCKET, "calls/a.wav", b"0123456789", "audio/wav")
+    assert store.size(BUCKET, "calls/a.wav") == 10
+    assert store.read_range(BUCKET, "calls/a.wav", 2, 3) == b"234"
+    assert store.read_range(BUCKET, "calls/a.wav", 8, 100) == b"89"
+    with pytest.raises(NotFoundError):
+        store.size(BUCKET, "calls/missing.wav")
+    with pytest.raises(NotFoundError):
+        store.size(BUCKET, "calls")  # a folder of keys is not an object
+    with pytest.raises(NotFoundError):
+        store.read_range(BUCKET, "calls/missing.wav", 0, 1)

@@ -26,6 +26,7 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
         (OutputFormat.SRT, "application/x-subrip", ".srt"),
         (OutputFormat.VTT, "text/vtt", ".vtt"),
         (OutputFormat.CTM, "text/plain; charset=utf-8", ".ctm"),
+        (OutputFormat.RTTM, "text/plain; charset=utf-8", ".rttm"),
         (OutputFormat.DOCX, DOCX_TYPE, ".docx"),
     ],
 )
@@ -38,7 +39,8 @@ def test_format_properties(fmt: OutputFormat, media_type: str, extension: str) -
 def test_parse_accepts_case_and_dot_and_rejects_unknown() -> None:
     assert OutputFormat.parse("SRT") is OutputFormat.SRT
     assert OutputFormat.parse(".vtt") is OutputFormat.VTT
-    with pytest.raises(InvalidOptionError, match=r"pdf.*json, txt, srt, vtt, ctm, docx"):
+    assert OutputFormat.parse("RTTM") is OutputFormat.RTTM
+    with pytest.raises(InvalidOptionError, match=r"pdf.*json, txt, srt, vtt, ctm, rttm, docx"):
         OutputFormat.parse("pdf")
 
 
@@ -58,7 +60,8 @@ def test_empty_transcript_in_text_formats(fmt: OutputFormat) -> None:
 
 
 def test_every_format_is_covered_by_the_empty_test() -> None:
-    assert set(EMPTY_TEXT) | {OutputFormat.DOCX} == set(OutputFormat)
+    # RTTM of a transcript without speakers is refused (test_transcript_rttm.py covers it)
+    assert set(EMPTY_TEXT) | {OutputFormat.DOCX, OutputFormat.RTTM} == set(OutputFormat)
 
 
 def test_empty_json_parses() -> None:
@@ -109,7 +112,7 @@ def test_format_duration(duration_s: float, expected: str) -> None:
 
 
 def test_ctm_utterance_id_is_passed_through_render() -> None:
-    ctm = render(two_speaker_transcript(), OutputFormat.CTM, utterance_id="call-42").decode()
+    ctm = render(two_speaker_transcript(), OutputFormat.CTM, recording_id="call-42").decode()
     assert ctm.splitlines()[0] == "call-42 1 0.50 0.30 Good 0.990 A"
 
 

@@ -17,10 +17,16 @@ SAMPLES: dict[str, Callable[[], Transcript]] = {
     "two_speakers": two_speaker_transcript,
 }
 TEXT_FORMATS = [f for f in OutputFormat if not f.is_binary]
+# RTTM needs speaker turns, which the plain sample has none of (tested in test_transcript_rttm).
+CASES = [
+    (sample, fmt)
+    for sample in sorted(SAMPLES)
+    for fmt in TEXT_FORMATS
+    if not (fmt is OutputFormat.RTTM and sample == "plain")
+]
 
 
-@pytest.mark.parametrize("fmt", TEXT_FORMATS, ids=str)
-@pytest.mark.parametrize("sample", sorted(SAMPLES))
+@pytest.mark.parametrize(("sample", "fmt"), CASES, ids=str)
 def test_matches_golden_file(sample: str, fmt: OutputFormat) -> None:
     expected = (GOLDEN_DIR / f"transcript_{sample}{fmt.extension}").read_bytes()
     assert render(SAMPLES[sample](), fmt) == expected

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dsac_asr.transcript import Segment, Transcript, Word
+from dsac_asr.transcript import Segment, SpeakerSpan, Transcript, Word
 
 WordSpec = tuple[str, float, float, float]
 
@@ -90,6 +90,12 @@ def two_speaker_transcript() -> Transcript:
         language="en",
         model_id="vosk-en-8k",
         duration_s=7.0,
+        speaker_turns=(  # B's "mm" at 5.6 s overlaps A and has no word
+            SpeakerSpan(0.42, 3.25, "A"),
+            SpeakerSpan(3.46, 5.12, "B"),
+            SpeakerSpan(5.6, 5.9, "B"),
+            SpeakerSpan(5.55, 6.31, "A"),
+        ),
     )
 
 

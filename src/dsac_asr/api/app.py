@@ -11,15 +11,20 @@ from dsac_asr.api.deps import ApiServices
 from dsac_asr.api.errors import install_error_handlers
 from dsac_asr.api.legacy import router as legacy_router
 from dsac_asr.api.limits import BodyLimitMiddleware
+from dsac_asr.api.routes_audio import router as audio_router
 from dsac_asr.api.routes_jobs import router as jobs_router
+from dsac_asr.api.routes_openai import router as openai_router
 from dsac_asr.api.routes_system import router as system_router
+from dsac_asr.api.routes_web import install_web_page
 from dsac_asr.api.schemas import JobCreate
 from dsac_asr.config import Settings
 
 DESCRIPTION = """Speech recognition for South African languages.
 
 Authenticate with `Authorization: Bearer <key>` or `X-API-Key: <key>`
-(`dsac-asr keys create --tenant NAME`). Errors are `{"error": {"code", "message"}}`.
+(`dsac-asr keys create --tenant NAME`). Errors are `{"error": {"code", "message"}}`
+(OpenAI's `{"error": {"message", "type", "param", "code"}}` on `/v1/audio/transcriptions`).
+A web page to try the service is at `/`.
 """
 
 
@@ -32,6 +37,9 @@ def create_app(services: ApiServices) -> FastAPI:
     app.include_router(jobs_router)
     app.include_router(system_router)
     app.include_router(legacy_router)
+    app.include_router(audio_router)
+    app.include_router(openai_router)
+    install_web_page(app)
     _document_json_submissions(app)
     return app
 

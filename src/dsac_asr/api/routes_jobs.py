@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dsac_asr.api.deps import ApiServices, CurrentTenant, Services
 from dsac_asr.api.errors import ApiError, describe_problems
+from dsac_asr.api.limits import read_limited
 from dsac_asr.api.schemas import JobCreate, JobList, JobOptionsIn, JobOut
 from dsac_asr.api.submission import (
     check_capacity,
@@ -61,7 +62,8 @@ async def create_job(request: Request, svc: Services, tenant: CurrentTenant) -> 
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         form = await request.form()
         return await run_in_threadpool(_create_from_upload, form, svc, tenant)
-    body = _parse_json(await request.body())
+    limit = int(svc.settings.max_json_kb * 1024)
+    body = _parse_json(await read_limited(request, limit))
     return await run_in_threadpool(_create_from_source, body, svc, tenant)
 
 
@@ -124,23 +126,35 @@ def get_job(job_id: str, svc: Services, tenant: CurrentTenant) -> JobOut:
     return JobOut.of(job, svc.store.callback_attempts(job.id))
 
 
+_FORMAT_HELP = (
+    "json (the seed's result shape), txt, srt, vtt, ctm (one line per word), rttm (one line "
+    "per speaker turn; only for jobs with diarize, or stereo channels recognised separately), "
+    "docx"
+)
+
+
 @router.get(
     "/{job_id}/transcript",
-    summary="The transcript in json, txt, srt, vtt, ctm or docx (409 until finished)",
-    responses={409: {"description": "The job has not succeeded (yet)"}},
+    summary="The transcript in json, txt, srt, vtt, ctm, rttm or docx (409 until finished)",
+    responses={
+        409: {"description": "The job has not succeeded (yet)"},
+        422: {"description": "rttm for a job without speakers (neither diarised nor stereo)"},
+    },
 )
 def get_transcript(
     job_id: str,
     svc: Services,
     tenant: CurrentTenant,
-    fmt: Annotated[OutputFormat, Query(alias="format")] = OutputFormat.JSON,
+    fmt: Annotated[OutputFormat, Query(alias="format", description=_FORMAT_HELP)] = (
+        OutputFormat.JSON
+    ),
 ) -> Response:
-    """Render the finished job's transcript."""
+    """Render the finished job's transcript. CTM and RTTM name the recording by the job id."""
     job = svc.store.get_job(job_id, tenant.id)
     if job.status is not JobStatus.SUCCEEDED:
         raise ApiError(409, "not_finished", f"job {job_id} is {job.status.value}")
     transcript = loads(svc.objects.get_bytes(job.source.bucket, transcript_key(job.id)))
-    body = render(transcript, fmt, utterance_id=job.id)
+    body = render(transcript, fmt, recording_id=job.id)
     headers = {"Content-Disposition": f'attachment; filename="{job.id}{fmt.extension}"'}
     return Response(body, media_type=fmt.media_type, headers=headers)
 

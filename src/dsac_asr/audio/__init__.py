@@ -7,7 +7,8 @@ Every PyAV/FFmpeg error is translated into :mod:`dsac_asr.errors`.
 
 from __future__ import annotations
 
-from dsac_asr.audio.channels import CHANNEL_MODES, channels_differ, choose_separate
+from dsac_asr.audio.budget import CHANNEL_MODES, decoded_bytes
+from dsac_asr.audio.channels import channels_differ, choose_separate
 from dsac_asr.audio.convert import MAX_CHANNELS
 from dsac_asr.audio.decode import DecodedAudio, decode
 from dsac_asr.audio.formats import ALLOWED_DEMUXERS
@@ -22,5 +23,6 @@ __all__ = [
     "channels_differ",
     "choose_separate",
     "decode",
+    "decoded_bytes",
     "probe",
 ]

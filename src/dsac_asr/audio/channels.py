@@ -23,12 +23,9 @@ from itertools import combinations
 import numpy as np
 import numpy.typing as npt
 
+from dsac_asr.audio.budget import check_mode
 from dsac_asr.audio.decode import DecodedAudio
 from dsac_asr.audio.probe import MediaInfo
-from dsac_asr.errors import InvalidOptionError
-
-CHANNEL_MODES = ("auto", "mix", "separate")
-"""Accepted channel modes: decide from the audio, mix to mono, or one result per channel."""
 
 WAVEFORM_CORRELATION_MIN = 0.8
 ENVELOPE_CORRELATION_MIN = 0.8
@@ -48,10 +45,7 @@ def choose_separate(mode: str, info: MediaInfo, audio: DecodedAudio) -> bool:
     ``"mix"`` (never) or ``"auto"``: stereo telephone audio (source rate at
     most 8 kHz) and recordings whose channels differ are separated.
     """
-    if mode not in CHANNEL_MODES:
-        raise InvalidOptionError(
-            f"unknown channel mode {mode!r}: expected one of {', '.join(CHANNEL_MODES)}"
-        )
+    check_mode(mode)
     if mode == "mix" or audio.channel_count < 2:
         return False
     if mode == "separate":

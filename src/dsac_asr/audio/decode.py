@@ -1,9 +1,13 @@
 """Decoding media to float32 samples at a chosen rate (:func:`decode`).
 
-Decoding streams packet by packet; converted chunks are collected and joined
-once at the end, so memory is bounded by the duration limit, which is
-enforced on the samples actually decoded (a header that understates the
-duration does not get past it).
+Decoding streams packet by packet into preallocated blocks of
+:data:`BLOCK_SAMPLES` samples, joined once at the end into one array while
+the blocks are freed one by one, so the signal is never held twice: the
+peak is the decoded audio plus one block. Before decoding, the declared
+duration is priced against the memory budget and the channel cap
+(:mod:`dsac_asr.audio.budget`); while decoding, the duration limit and the
+budget are enforced on the samples actually decoded (a header that
+understates the duration does not get past them).
 
 Rules for damaged input:
 
@@ -22,9 +26,10 @@ Damage that FFmpeg drops without any decoding error (Ogg pages failing
 their checksum, for example) shortens the audio as truncation does; what is
 returned is then still genuine audio, never garbage.
 
-Channels: up to :data:`~dsac_asr.audio.convert.MAX_CHANNELS` (8) are kept
-as they are; a file with more is mixed to one channel (mean of all), so
-nothing said on any channel is lost.
+Channels: up to ``MediaLimits.max_channels`` are kept as they are, unless
+the channel mode is ``"mix"`` or the budget says otherwise; a file with
+more is mixed to one channel (mean of all) while decoding, so nothing said
+on any channel is lost and the full channel count is never held.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from av.audio.frame import AudioFrame
 from av.audio.stream import AudioStream
 from av.packet import Packet
 
+from dsac_asr.audio.budget import budget_message, max_samples, output_channels
 from dsac_asr.audio.convert import AV_ERRORS, FrameConverter
 from dsac_asr.audio.probe import OpenMedia, format_seconds, open_media
 from dsac_asr.config import MediaLimits
@@ -56,6 +62,10 @@ MIN_DAMAGED_COVERAGE = 0.5
 """A damaged file must decode at least this fraction of its declared duration."""
 
 MIN_RATE_HZ, MAX_RATE_HZ = 1000, 192_000
+
+BLOCK_SAMPLES = 1 << 23
+"""Samples per channel in one block (32 MiB per channel, over glibc's largest mmap
+threshold, so a freed block goes back to the system at once)."""
 
 ProgressCallback = Callable[[float], None]
 
@@ -101,19 +111,27 @@ def decode(
     sample_rate_hz: int,
     limits: MediaLimits,
     on_progress: ProgressCallback | None = None,
+    *,
+    channel_mode: str = "auto",
 ) -> DecodedAudio:
-    """Decode ``path`` to float32 at ``sample_rate_hz``, keeping its channels.
+    """Decode ``path`` to float32 at ``sample_rate_hz``.
 
-    Applies every check of :func:`~dsac_asr.audio.probe.probe`, then the
-    duration limit on decoded samples and the damage rules of this module.
-    ``on_progress`` receives the fraction decoded (0..1) when the duration
-    is known, and 1.0 at the end.
+    Applies every check of :func:`~dsac_asr.audio.probe.probe`, the channel
+    and memory rules of :mod:`dsac_asr.audio.budget` for ``channel_mode``
+    (``"mix"`` decodes to one channel; ``"auto"`` and ``"separate"`` keep up
+    to ``limits.max_channels``), then the duration limit and the budget on
+    decoded samples and the damage rules of this module. ``on_progress``
+    receives the fraction decoded (0..1) when the duration is known, and
+    1.0 at the end.
     """
     _check_rate(sample_rate_hz)
     with open_media(path, limits) as media:
         expected = media.info.duration_s
-        sink = _SampleSink(sample_rate_hz, limits, expected, on_progress)
-        stats = _decode_into(media, sample_rate_hz, sink)
+        channels = output_channels(
+            channel_mode, media.info.channels, expected, sample_rate_hz, limits
+        )
+        sink = _SampleSink(_SinkShape(sample_rate_hz, channels), limits, expected, on_progress)
+        stats = _decode_into(media, sink, mix=channels == 1)
     audio = _finish(sink, stats, expected)
     if on_progress is not None:
         on_progress(1.0)
@@ -172,45 +190,93 @@ class _Progress:
             self._callback(fraction)
 
 
+@dataclass(frozen=True)
+class _SinkShape:
+    """What the sink collects: samples at this rate, in this many channels."""
+
+    sample_rate_hz: int
+    channels: int
+
+
 class _SampleSink:
-    """Collects converted chunks, enforcing the duration limit as they arrive."""
+    """Writes converted chunks into blocks, enforcing the duration limit and the
+    memory budget as they arrive."""
 
     def __init__(
         self,
-        sample_rate_hz: int,
+        shape: _SinkShape,
         limits: MediaLimits,
         expected_s: float | None,
         on_progress: ProgressCallback | None,
     ) -> None:
-        self.sample_rate_hz = sample_rate_hz
-        self._max_s = limits.max_duration_s
-        self._max_samples = limits.max_duration_s * sample_rate_hz
-        expected = None if expected_s is None else expected_s * sample_rate_hz
+        self.sample_rate_hz = shape.sample_rate_hz
+        self.channels = shape.channels
+        self._limits = limits
+        self._max_samples = max_samples(shape.sample_rate_hz, shape.channels, limits)
+        expected = None if expected_s is None else expected_s * shape.sample_rate_hz
         self._progress = _Progress(expected, on_progress)
-        self._chunks: list[npt.NDArray[np.float32]] = []
+        self._blocks: list[npt.NDArray[np.float32]] = []
         self.total = 0
 
     def add(self, chunk: npt.NDArray[np.float32]) -> None:
-        """Keep ``chunk`` (channels, n); raise once the total is over the limit."""
-        self.total += chunk.shape[1]
-        if self.total > self._max_samples:
-            raise MediaTooLongError(
-                f"the audio lasts longer than the limit of {format_seconds(self._max_s)}"
-            )
-        self._chunks.append(chunk)
+        """Keep ``chunk`` (channels, n); raise once the total is over a limit."""
+        if self.total + chunk.shape[1] > self._max_samples:
+            raise MediaTooLongError(self._over_limit(self.total + chunk.shape[1]))
+        if chunk.shape[0] != self.channels:
+            chunk = self._reshaped(chunk)
+        done = 0
+        while done < chunk.shape[1]:
+            done += self._write(chunk[:, done:])
         self._progress.update(self.total)
 
+    def _reshaped(self, chunk: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """A chunk whose channel count differs from the stream's declared one, mixed to
+        one channel when that is what is kept; else the file is refused."""
+        if self.channels != 1:
+            raise CorruptMediaError("the number of audio channels changes within the file")
+        return np.asarray(chunk.mean(axis=0, keepdims=True, dtype=np.float32), dtype=np.float32)
+
+    def _write(self, chunk: npt.NDArray[np.float32]) -> int:
+        """Copy as much of ``chunk`` as the last block holds (a new one when it is full)."""
+        offset = self.total % BLOCK_SAMPLES
+        if offset == 0:
+            self._blocks.append(np.empty((self.channels, BLOCK_SAMPLES), dtype=np.float32))
+        count = min(int(chunk.shape[1]), BLOCK_SAMPLES - offset)
+        self._blocks[-1][:, offset : offset + count] = chunk[:, :count]
+        self.total += count
+        return count
+
+    def _over_limit(self, samples: int) -> str:
+        """Which limit ``samples`` per channel passes, in plain words."""
+        duration_s = samples / self.sample_rate_hz
+        if duration_s > self._limits.max_duration_s:
+            return (
+                "the audio lasts longer than the limit of "
+                f"{format_seconds(self._limits.max_duration_s)}"
+            )
+        return budget_message(duration_s, self.sample_rate_hz, self.channels, self._limits)
+
     def samples(self) -> npt.NDArray[np.float32]:
-        """All chunks joined into one (channels, n) array, clipped to [-1, 1]."""
-        joined = np.concatenate(self._chunks, axis=1)
-        self._chunks.clear()
-        return np.clip(joined, -1.0, 1.0, out=joined)
+        """All blocks joined into one (channels, n) array, clipped to [-1, 1]; each
+        block is freed once copied, so the peak is the audio plus one block."""
+        joined = np.empty((self.channels, self.total), dtype=np.float32)
+        blocks, self._blocks = self._blocks, []
+        blocks.reverse()
+        start = 0
+        while blocks:
+            block = blocks.pop()
+            count = min(BLOCK_SAMPLES, self.total - start)
+            np.clip(block[:, :count], -1.0, 1.0, out=joined[:, start : start + count])
+            start += count
+            del block
+        return joined
 
 
-def _decode_into(media: OpenMedia, sample_rate_hz: int, sink: _SampleSink) -> _DecodeStats:
-    """Decode the audio stream of ``media`` into ``sink``; return the damage counts."""
+def _decode_into(media: OpenMedia, sink: _SampleSink, *, mix: bool) -> _DecodeStats:
+    """Decode the audio stream of ``media`` into ``sink`` (mixed to one channel with
+    ``mix``); return the damage counts."""
     stats = _DecodeStats()
-    resampler = FrameConverter(sample_rate_hz)
+    resampler = FrameConverter(sink.sample_rate_hz, mix=mix)
     for frame in _frames(media, stats):
         for chunk in resampler.convert(frame):
             sink.add(chunk)

@@ -28,6 +28,14 @@ class ObjectStore(Protocol):
         """The object's content."""
         ...
 
+    def size(self, bucket: str, key: str) -> int:
+        """The object's size in bytes."""
+        ...
+
+    def read_range(self, bucket: str, key: str, start: int, length: int) -> bytes:
+        """Up to ``length`` bytes of the object from byte ``start`` (fewer at its end)."""
+        ...
+
     def download(self, bucket: str, key: str, target: Path) -> int:
         """Write the object to the file ``target``; return its size."""
         ...

@@ -58,6 +58,21 @@ class LocalObjectStore:
         with _os_errors(bucket, key):
             return path.read_bytes()
 
+    def size(self, bucket: str, key: str) -> int:
+        """The object's size in bytes."""
+        path = self._object_path(bucket, key)
+        with _os_errors(bucket, key):
+            if not path.is_file():
+                raise FileNotFoundError(str(path))
+            return path.stat().st_size
+
+    def read_range(self, bucket: str, key: str, start: int, length: int) -> bytes:
+        """Up to ``length`` bytes from byte ``start`` (fewer at the end of the object)."""
+        path = self._object_path(bucket, key)
+        with _os_errors(bucket, key), path.open("rb") as source:
+            source.seek(start)
+            return source.read(length)
+
     def download(self, bucket: str, key: str, target: Path) -> int:
         """Copy the object to ``target``; return its size.
 

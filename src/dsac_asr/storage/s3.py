@@ -103,6 +103,24 @@ class S3ObjectStore:
             data: bytes = body.read()
             return data
 
+    def size(self, bucket: str, key: str) -> int:
+        """The object's size in bytes (``HeadObject``)."""
+        bucket, key = check_bucket(bucket), check_key(key)
+        with self._errors(bucket, key):
+            return int(self._client.head_object(Bucket=bucket, Key=key)["ContentLength"])
+
+    def read_range(self, bucket: str, key: str, start: int, length: int) -> bytes:
+        """Up to ``length`` bytes from byte ``start`` (a ranged ``GetObject``)."""
+        bucket, key = check_bucket(bucket), check_key(key)
+        if length <= 0:
+            return b""
+        byte_range = f"bytes={start}-{start + length - 1}"
+        with self._errors(bucket, key):
+            body = self._client.get_object(Bucket=bucket, Key=key, Range=byte_range)["Body"]
+            with closing(body):
+                data: bytes = body.read()
+                return data
+
     def download(self, bucket: str, key: str, target: Path) -> int:
         """Stream the object into ``target``; return its size (a partial file is removed)."""
         body = self._get_body(bucket, key)

@@ -14,18 +14,11 @@ would break the columns) is replaced by ``_``.
 
 from __future__ import annotations
 
-from dsac_asr.errors import InvalidOptionError
 from dsac_asr.transcript.model import Transcript, Word
+from dsac_asr.transcript.rttm import check_file_id
 
 CTM_CHANNEL = "1"
 DEFAULT_UTTERANCE_ID = "audio"
-
-
-def _check_utterance_id(utterance_id: str) -> None:
-    if not utterance_id or any(char.isspace() for char in utterance_id):
-        raise InvalidOptionError(
-            f"CTM utterance id must be non-empty and without spaces, got {utterance_id!r}"
-        )
 
 
 def _ctm_line(utterance_id: str, word: Word) -> str:
@@ -49,6 +42,6 @@ def render_ctm(transcript: Transcript, *, utterance_id: str = DEFAULT_UTTERANCE_
 
     Raises ``InvalidOptionError`` when ``utterance_id`` is empty or holds whitespace.
     """
-    _check_utterance_id(utterance_id)
+    check_file_id(utterance_id, "CTM utterance id")
     words = sorted((w for w in transcript.words if w.text.strip()), key=lambda w: w.start_s)
     return "".join(f"{_ctm_line(utterance_id, word)}\n" for word in words)

@@ -11,6 +11,7 @@ from dsac_asr.transcript.document import render_docx
 from dsac_asr.transcript.model import Transcript
 from dsac_asr.transcript.plain_text import render_txt
 from dsac_asr.transcript.result_json import render_json
+from dsac_asr.transcript.rttm import render_rttm
 from dsac_asr.transcript.subtitles import render_srt, render_vtt
 
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -24,6 +25,7 @@ class OutputFormat(StrEnum):
     SRT = "srt"
     VTT = "vtt"
     CTM = "ctm"
+    RTTM = "rttm"
     DOCX = "docx"
 
     @classmethod
@@ -62,6 +64,7 @@ _MEDIA_TYPES = {
     OutputFormat.SRT: "application/x-subrip",
     OutputFormat.VTT: "text/vtt",
     OutputFormat.CTM: "text/plain; charset=utf-8",
+    OutputFormat.RTTM: "text/plain; charset=utf-8",
     OutputFormat.DOCX: DOCX_MEDIA_TYPE,
 }
 
@@ -74,14 +77,19 @@ _TEXT_RENDERERS: dict[OutputFormat, Callable[[Transcript], str]] = {
 
 
 def render(
-    transcript: Transcript, fmt: OutputFormat, *, utterance_id: str = DEFAULT_UTTERANCE_ID
+    transcript: Transcript, fmt: OutputFormat, *, recording_id: str = DEFAULT_UTTERANCE_ID
 ) -> bytes:
     """``transcript`` rendered in ``fmt``; text formats are encoded as UTF-8.
 
-    ``utterance_id`` names the utterance in CTM output and is ignored otherwise.
+    ``recording_id`` names the recording: the utterance column of CTM and the
+    file column of RTTM (the CLI passes the input's stem, the API the job id);
+    other formats ignore it. RTTM raises ``InvalidOptionError`` for a
+    transcript without speaker turns.
     """
     if fmt is OutputFormat.DOCX:
         return render_docx(transcript)
     if fmt is OutputFormat.CTM:
-        return render_ctm(transcript, utterance_id=utterance_id).encode("utf-8")
+        return render_ctm(transcript, utterance_id=recording_id).encode("utf-8")
+    if fmt is OutputFormat.RTTM:
+        return render_rttm(transcript, file_id=recording_id).encode("utf-8")
     return _TEXT_RENDERERS[fmt](transcript).encode("utf-8")

@@ -1,4 +1,4 @@
-"""The typed transcript: words with timings, confidences and speakers."""
+"""The typed transcript: words with timings, confidences and speakers, and who spoke when."""
 
 from __future__ import annotations
 
@@ -37,14 +37,35 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class SpeakerSpan:
+    """A stretch of time one speaker talks in (a diarisation turn), labelled like the words."""
+
+    start_s: float
+    end_s: float
+    speaker: str
+
+    @property
+    def duration_s(self) -> float:
+        """Length in seconds."""
+        return self.end_s - self.start_s
+
+
+@dataclass(frozen=True)
 class Transcript:
-    """A whole transcript plus what produced it."""
+    """A whole transcript plus what produced it.
+
+    ``speaker_turns`` is who speaks when, in time order, from diarisation (or
+    from each channel's speech when channels are recognised separately); it
+    may be empty when no speech was found, and is ``None`` when speakers were
+    not determined. Turns may overlap when two people speak at once.
+    """
 
     segments: tuple[Segment, ...]
     language: str
     model_id: str
     duration_s: float
     metadata: dict[str, str] = field(default_factory=dict)
+    speaker_turns: tuple[SpeakerSpan, ...] | None = None
 
     @property
     def words(self) -> list[Word]:

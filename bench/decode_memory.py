@@ -1,0 +1,88 @@
+"""Benchmark: peak memory of decoding a long multichannel file (the silence bomb).
+
+    python bench/decode_memory.py [--hours 4] [--channels 8] [--mode auto]
+
+Writes ``--hours`` of ``--channels``-channel digital silence at 8 kHz as FLAC
+(a few MB), then decodes it to 16 kHz in a fresh process with the service's
+settings (``DSAC_MAX_CHANNELS``, ``DSAC_MAX_DECODED_MB``) and prints the file
+size, the decoded shape, the wall time and the peak memory above the process's
+idle memory, against the goal of 1.5 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+
+SOURCE_RATE_HZ = 8000
+GOAL_BYTES = 1.5e9
+_CHILD = """
+import json, resource, sys
+from pathlib import Path
+from dsac_asr.audio import decode
+from dsac_asr.config import Settings
+idle = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+audio = decode(Path(sys.argv[1]), 16000, Settings().media_limits, channel_mode=sys.argv[2])
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"idle_kib": idle, "peak_kib": peak, "shape": list(audio.samples.shape)}))
+"""
+
+
+def write_silence(path: Path, hours: float, channels: int) -> Path:
+    """``hours`` of ``channels``-channel silence at 8 kHz, as FLAC."""
+    layout = f"{channels} channels" if channels != 8 else "7.1"
+    block = 60 * SOURCE_RATE_HZ
+    pcm = np.zeros((1, block * channels), np.int16)
+    with av.open(str(path), "w", format="flac") as container:
+        stream = container.add_stream("flac", rate=SOURCE_RATE_HZ, layout=layout)
+        for index in range(round(hours * 60)):
+            frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout=layout)
+            frame.sample_rate, frame.pts = SOURCE_RATE_HZ, index * block
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return path
+
+
+def main() -> None:
+    """Make the file, decode it in a child, print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hours", type=float, default=4.0)
+    parser.add_argument("--channels", type=int, default=8)
+    parser.add_argument("--mode", default="auto", choices=["auto", "mix", "separate"])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_silence(Path(folder) / "silence.flac", args.hours, args.channels)
+        started = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-c", _CHILD, str(path), args.mode],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        wall_s = time.monotonic() - started
+        size_mb = path.stat().st_size / 1e6
+    if done.returncode != 0:
+        print(f"refused or failed ({size_mb:.1f} MB file): {done.stderr.strip().splitlines()[-1]}")
+        return
+    run = json.loads(done.stdout.strip().splitlines()[-1])
+    above_gb = (run["peak_kib"] - run["idle_kib"]) * 1024 / 1e9
+    verdict = "meets" if above_gb * 1e9 <= GOAL_BYTES else "MISSES"
+    print(
+        f"{args.hours} h x {args.channels} ch silence, {size_mb:.1f} MB FLAC -> decoded "
+        f"{run['shape']} in {wall_s:.1f} s; peak {above_gb:.2f} GB above idle "
+        f"({verdict} the 1.5 GB goal)"
+    )
+
+
+if __name__ == "__main__":
+    main()
