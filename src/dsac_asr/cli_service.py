@@ -61,21 +61,25 @@ def sweeper(
     once: Annotated[bool, typer.Option(help="Sweep once now, print what was done, exit.")] = False,
     parent: Annotated[int | None, typer.Option(hidden=True)] = None,
 ) -> None:
-    """Run the sweeper on its own: queue again jobs whose worker died (lease expired).
+    """Run the sweeper on its own: queue again jobs whose worker died (lease expired),
+    deliver the callbacks that are due.
 
     Every `worker` and `serve` already sweeps (taking turns through the database);
     run this where no worker may be running, e.g. beside workers that scale to zero.
     """
     import json
 
+    from dsac_asr.callbacks.sender import CallbackSettings
     from dsac_asr.jobs.queue import JobQueue
-    from dsac_asr.jobs.services import open_store
+    from dsac_asr.jobs.services import open_objects, open_store
     from dsac_asr.jobs.sweeper import Sweeper, sweep_steps
 
     _logging()
     settings = Settings()
     store = open_store(settings)
-    steps = sweep_steps(store, JobQueue(settings).enqueue)
+    callbacks = CallbackSettings.from_settings(settings)
+    enqueue = JobQueue(settings).enqueue
+    steps = sweep_steps(store, enqueue, open_objects(settings), callbacks)
     sweeper = Sweeper(store, steps, settings.resolved_sweep_interval_s)
     if once:
         typer.echo(json.dumps(sweeper.sweep()))
@@ -130,16 +134,18 @@ def serve(
     import uvicorn
 
     from dsac_asr.api.app import create_app, services_from_settings
-    from dsac_asr.jobs.sweeper import Sweeper, requeue_queued, sweep_steps
+    from dsac_asr.callbacks.sender import CallbackSettings
+    from dsac_asr.jobs.sweeper import Sweeper, requeue_orphans, requeue_queued, sweep_steps
 
     _logging()
     settings = Settings()
     services = services_from_settings(settings)
     worker_process = _start_worker(workers)
-    steps = sweep_steps(services.store, services.enqueue)
+    callbacks = CallbackSettings.from_settings(settings)
+    steps = sweep_steps(services.store, services.enqueue, services.objects, callbacks)
     sweeper = Sweeper(services.store, steps, settings.resolved_sweep_interval_s)
     requeue_queued(services.store, services.enqueue)  # the embedded queue may have lost some
-    sweeper.sweep()
+    requeue_orphans(services.store, services.enqueue)
     sweeper.start()
     config = uvicorn.Config(create_app(services), host=host, port=port, log_level="info")
     try:

@@ -7,7 +7,7 @@ Register assertion rewriting first: ``pytest.register_assert_rewrite("job_store_
 
 from __future__ import annotations
 
-from .callbacks import CallbackLogBehaviour
+from .callbacks import CallbackLogBehaviour, OutboxBehaviour
 from .fencing import FencingBehaviour
 from .helpers import FakeClock, make_job, migrate_in_processes, race, token
 from .lifecycle import LifecycleBehaviour
@@ -17,6 +17,11 @@ __all__ = ["FakeClock", "JobStoreBehaviour", "make_job", "migrate_in_processes",
 
 
 class JobStoreBehaviour(
-    TenantBehaviour, JobBehaviour, LifecycleBehaviour, FencingBehaviour, CallbackLogBehaviour
+    TenantBehaviour,
+    JobBehaviour,
+    LifecycleBehaviour,
+    FencingBehaviour,
+    CallbackLogBehaviour,
+    OutboxBehaviour,
 ):
     """Everything a job store must do, whatever its database."""

@@ -55,11 +55,13 @@ def sweep_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return {"requeued": done.get("orphans", []), **others}
 
 
-def sweep(services: ApiServices) -> dict[str, list[str]]:
-    """Run every sweep step once now; what each acted on."""
+def sweep(services: ApiServices) -> dict[str, list[str] | int]:
+    """Run every sweep step once now; what each did."""
+    from dsac_asr.callbacks.sender import CallbackSettings
     from dsac_asr.jobs.sweeper import Sweeper, sweep_steps
 
-    steps = sweep_steps(services.store, services.enqueue)
+    callbacks = CallbackSettings.from_settings(services.settings)
+    steps = sweep_steps(services.store, services.enqueue, services.objects, callbacks)
     return Sweeper(services.store, steps, interval_s=60.0).sweep()
 
 

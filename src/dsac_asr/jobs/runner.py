@@ -90,8 +90,7 @@ def run_claimed(job: Job, ctx: WorkerContext) -> JobStatus:
             f"the worker stopped {job.attempts - 1} times while running this job "
             "(poison input?); giving up"
         )
-        failed = ctx.store.finish_failure(job.id, "worker_crashed", message, lease_id=lease_id)
-        return JobStatus.FAILED if failed else JobStatus.CANCELLED
+        return _fail(job, "worker_crashed", message, ctx)
     started = time.monotonic()
     with LeaseKeeper(ctx.store, job.id, lease_id, ctx.lease_s) as lease:
         try:
@@ -102,8 +101,7 @@ def run_claimed(job: Job, ctx: WorkerContext) -> JobStatus:
             ctx.store.release(job.id, lease_id)
             raise
         except DsacError as exc:
-            failed = ctx.store.finish_failure(job.id, exc.code, exc.message, lease_id=lease_id)
-            return JobStatus.FAILED if failed else JobStatus.CANCELLED
+            return _fail(job, exc.code, exc.message, ctx)
         try:
             return _store_result(job, transcript, time.monotonic() - started, ctx, lease)
         except JobCancelled:
@@ -166,8 +164,7 @@ def _store_result(
             for written in writes:
                 ctx.objects.delete(bucket, written)
         return JobStatus.CANCELLED
-    if job.options.private and job.source.kind is not SourceKind.URL and job.source.key:
-        ctx.objects.delete(bucket, job.source.key)
+    _delete_private_audio(job, ctx)
     return JobStatus.SUCCEEDED
 
 
@@ -177,3 +174,19 @@ def _gone_or_cancelled(job_id: str, ctx: WorkerContext) -> bool:
         return ctx.store.get_job(job_id, None).status is JobStatus.CANCELLED
     except NotFoundError:
         return True
+
+
+def _fail(job: Job, code: str, message: str, ctx: WorkerContext) -> JobStatus:
+    """Mark the job failed if this claim still holds it (a private job's audio goes
+    as after a success); ``FAILED``, or ``CANCELLED`` when the claim was lost."""
+    failed = ctx.store.finish_failure(job.id, code, message, lease_id=job.lease_id or "")
+    if failed is None:
+        return JobStatus.CANCELLED
+    _delete_private_audio(job, ctx)
+    return JobStatus.FAILED
+
+
+def _delete_private_audio(job: Job, ctx: WorkerContext) -> None:
+    """Delete a private job's audio object (a URL source left nothing behind)."""
+    if job.options.private and job.source.kind is not SourceKind.URL and job.source.key:
+        ctx.objects.delete(job.source.bucket, job.source.key)

@@ -11,6 +11,9 @@ standard list; add a step there to have every deployment run it:
   visibility timeout (hours), and the embedded queue may lose one in a crash:
   this is what brings an orphaned job back within about two lease periods.
   Duplicate messages are harmless: a worker runs a job only if it can claim it.
+- ``callbacks``: the callbacks of the outbox that are pending and due are
+  delivered (``callbacks.sender.deliver_due``; needs the object store and the
+  callback settings), whoever wrote them, even after every process was killed.
 
 The sweeper runs in ``dsac-asr serve``, in every ``dsac-asr worker`` and on its
 own as ``dsac-asr sweeper`` (and as the AWS stack's scheduled function); the
@@ -27,20 +30,24 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from dsac_asr.callbacks.sender import CallbackSettings, deliver_due
 from dsac_asr.errors import DsacError
 from dsac_asr.jobs.store import JobStore
+from dsac_asr.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
 SWEEP_NAME = "main"
 Enqueue = Callable[[str], None]
+Done = Sequence[str] | int
+"""What a step did: the ids it acted on, or how many things."""
 
 
 @dataclass(frozen=True)
 class SweepStep:
-    """One chore of a sweep: ``run`` does it once and returns the ids it acted on."""
+    """One chore of a sweep: ``run`` does it once and returns what it did."""
 
     name: str
-    run: Callable[[], Sequence[str]]
+    run: Callable[[], Done]
 
 
 def requeue_orphans(store: JobStore, enqueue: Enqueue) -> list[str]:
@@ -66,9 +73,17 @@ def requeue_queued(store: JobStore, enqueue: Enqueue) -> list[str]:
     return job_ids
 
 
-def sweep_steps(store: JobStore, enqueue: Enqueue) -> list[SweepStep]:
-    """The standard sweep, in order."""
-    return [SweepStep("orphans", lambda: requeue_orphans(store, enqueue))]
+def sweep_steps(
+    store: JobStore,
+    enqueue: Enqueue,
+    objects: ObjectStore | None = None,
+    callbacks: CallbackSettings | None = None,
+) -> list[SweepStep]:
+    """The standard sweep, in order (callbacks when given the objects and settings)."""
+    steps = [SweepStep("orphans", lambda: requeue_orphans(store, enqueue))]
+    if objects is not None and callbacks is not None:
+        steps.append(SweepStep("callbacks", lambda: deliver_due(store, objects, callbacks)))
+    return steps
 
 
 class Sweeper:
@@ -81,21 +96,22 @@ class Sweeper:
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self.run, name="sweeper", daemon=True)
 
-    def sweep(self) -> dict[str, list[str]]:
-        """Run every step now (whoever's turn it is); what each one acted on."""
-        done: dict[str, list[str]] = {}
+    def sweep(self) -> dict[str, list[str] | int]:
+        """Run every step now (whoever's turn it is); what each one did."""
+        done: dict[str, list[str] | int] = {}
         for step in self.steps:
             try:
-                done[step.name] = list(step.run())
+                result = step.run()
+                done[step.name] = result if isinstance(result, int) else list(result)
             except DsacError as exc:
                 log.warning("sweep step %s failed: %s", step.name, exc.message)
             except Exception:  # a sweeper that dies silently is worse than a noisy one
                 log.exception("sweep step %s failed", step.name)
             if done.get(step.name):
-                log.info("sweep %s: %s", step.name, ", ".join(done[step.name]))
+                log.info("sweep %s: %s", step.name, done[step.name])
         return done
 
-    def sweep_if_due(self) -> dict[str, list[str]] | None:
+    def sweep_if_due(self) -> dict[str, list[str] | int] | None:
         """Sweep if it is this process's turn; None when another process has it."""
         try:
             if not self.store.take_sweep_turn(SWEEP_NAME, self.interval_s, self.holder):
