@@ -173,7 +173,7 @@ def _trained_token(hf_dir: Path, vocabulary: dict[str, int]) -> str | None:
     if isinstance(language, str) and language:
         return _language_code(language)
     forced = dict(config.get("forced_decoder_ids") or [])
-    if 1 in forced:
+    if forced.get(1) is not None:
         by_id = {token_id: text for text, token_id in vocabulary.items()}
         first = by_id.get(forced[1], "")
         return NO_LANGUAGE_TOKEN if first in ("<|transcribe|>", "<|translate|>") else _bare(first)
