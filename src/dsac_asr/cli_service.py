@@ -61,13 +61,20 @@ def serve(
     import uvicorn
 
     from dsac_asr.api.app import create_app, services_from_settings
+    from dsac_asr.callbacks.sender import CallbackSettings, deliver_due
     from dsac_asr.jobs.sweeper import OrphanSweeper
 
     _logging()
     settings = Settings()
     services = services_from_settings(settings)
     worker_process = _start_worker(workers)
-    sweeper = OrphanSweeper(services.store, services.enqueue, interval_s=settings.job_lease_s / 4)
+    callbacks = CallbackSettings.from_settings(settings)
+    sweeper = OrphanSweeper(
+        services.store,
+        services.enqueue,
+        interval_s=settings.job_lease_s / 4,
+        deliver_callbacks=lambda: deliver_due(services.store, services.objects, callbacks),
+    )
     sweeper.requeue(include_queued=True)
     sweeper.start()
     config = uvicorn.Config(create_app(services), host=host, port=port, log_level="info")

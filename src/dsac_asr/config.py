@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB
     max_channels: int = Field(default=DEFAULT_MAX_CHANNELS, ge=1, le=DECODER_MAX_CHANNELS)
     max_decoded_mb: float = Field(default=DEFAULT_MAX_DECODED_MB, gt=0)
+    max_json_kb: float = Field(default=64.0, gt=0)
+    metrics_key: str | None = None
     compute_type: str = "int8"
     cpu_threads: int = 0
     decode_budget_factor: float = 3.0
@@ -97,8 +99,15 @@ class Settings(BaseSettings):
     fetch_read_timeout_s: float = 30.0
     fetch_total_s: float = 3600.0
     callback_timeout_s: float = 10.0
-    callback_backoff_s: float = 5.0
-    callback_max_attempts: int = 8
+    # Seconds between a callback's attempts (Standard Webhooks' schedule: 8 attempts
+    # over about 27.6 hours); the first attempt goes out when the job ends.
+    callback_retry_s: str = "5,300,1800,7200,18000,36000,36000"
+    # Let the seed callback's X-API-KEY go to plain http:// URLs (e.g. a front end
+    # on the same private network); refused by default.
+    callback_key_over_http: bool = False
+    # Seals secrets kept for callbacks (the seed's X-API-KEY); without it, a key is
+    # generated into <data dir>/secret.key. Set the same value on every API and worker.
+    secret_key: str | None = None
 
     @property
     def resolved_models_dir(self) -> Path:

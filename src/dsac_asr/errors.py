@@ -66,6 +66,12 @@ class MediaTooLargeError(InputError):
     code = "media_too_large"
 
 
+class RequestTooLargeError(InputError):
+    """A request (a JSON submission, its metadata) is larger than accepted."""
+
+    code = "request_too_large"
+
+
 class UnknownLanguageError(InputError):
     """A language code that dsac-asr does not know."""
 
@@ -124,3 +130,15 @@ class TransientError(DsacError):
     """A temporary failure (a store or database unreachable); retrying may help."""
 
     code = "transient"
+
+
+class SecretError(DsacError):
+    """A stored secret cannot be opened (the server's key changed or differs)."""
+
+    code = "secret_unreadable"
+
+
+class KeyRefusedError(DsacError):
+    """A callback would carry a key to a plain ``http://`` URL (the operator did not allow it)."""
+
+    code = "key_over_http"

@@ -1,5 +1,6 @@
 """kill -9 in the middle of a job loses nothing: every job reaches a final state
-with exactly one result (embedded default, `dsac-asr serve` as a subprocess)."""
+with exactly one result, and a pending callback is delivered after a restart
+(embedded default, `dsac-asr serve` as a subprocess)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from http_servers import Handler, Received, serving
 from service_harness import (
     Service,
     base_env,
     check_one_result_each,
     child_pids,
     create_key,
+    free_port,
     running_service,
     wait_for_job,
 )
@@ -79,13 +82,62 @@ def test_killing_the_whole_service_mid_job_loses_nothing(
     with service.client(key) as api:
         job_ids = [_submit(api, speech), _submit(api, speech)]
         _wait_running(api, job_ids[0])
+    _kill_everything(service)
+    with running_service(env, tmp_path / "second.log") as restarted, restarted.client(key) as api:
+        finished = [wait_for_job(api, job_id, timeout_s=240) for job_id in job_ids]
+        assert [job["status"] for job in finished] == ["succeeded"] * 2, finished
+    check_one_result_each(env, job_ids)
+
+
+def _kill_everything(service: Service) -> None:
+    """kill -9 of serve, its worker and the worker's pool processes."""
     assert service.process is not None
     for pid in [*child_pids(service.process.pid), service.process.pid]:
         for child in child_pids(pid):
             os.kill(child, signal.SIGKILL)
         os.kill(pid, signal.SIGKILL)
     service.process.wait(10)
-    with running_service(env, tmp_path / "second.log") as restarted, restarted.client(key) as api:
-        finished = [wait_for_job(api, job_id, timeout_s=240) for job_id in job_ids]
-        assert [job["status"] for job in finished] == ["succeeded"] * 2, finished
-    check_one_result_each(env, job_ids)
+
+
+def _attempts(api: httpx.Client, job_id: str) -> list[dict[str, object]]:
+    callback = api.get(f"/v1/jobs/{job_id}").json()["callback"]
+    return list(callback["attempts"]) if callback else []
+
+
+def test_a_callback_waiting_for_a_receiver_survives_killing_the_whole_service(
+    env: dict[str, str], english_wav: Path, tmp_path: Path
+) -> None:
+    env.update(DSAC_EGRESS_ALLOW="127.0.0.1", DSAC_CALLBACK_RETRY_S=",".join(["2"] * 30))
+    key = create_key(env, "acme")
+    port = free_port()  # the receiver is down: nothing listens here yet
+    service = Service(env, tmp_path / "first.log")
+    service.start()
+    with service.client(key) as api:
+        files = {"file": ("fox.wav", english_wav.read_bytes(), "audio/wav")}
+        data = {"model": "whisper-tiny.en", "callback_url": f"http://127.0.0.1:{port}/hook"}
+        job_id = api.post("/v1/jobs", files=files, data=data).json()["id"]
+        assert wait_for_job(api, job_id)["status"] == "succeeded"
+        deadline = time.monotonic() + 60
+        while len(_attempts(api, job_id)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        tried = _attempts(api, job_id)
+    assert len(tried) >= 2 and {a["outcome"] for a in tried} == {"retry"}, tried
+    _kill_everything(service)
+
+    def receiver(handler: Handler, _received: Received) -> None:
+        handler.reply(204)
+
+    with serving(receiver, port=port) as hook:
+        with running_service(env, tmp_path / "second.log") as restarted:
+            with restarted.client(key) as api:
+                deadline = time.monotonic() + 90
+                while not hook.received and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                time.sleep(5)  # more sweeps: none may send it again
+                attempts = _attempts(api, job_id)
+    assert len(hook.received) == 1, restarted.log_tail()
+    assert hook.received[0].headers["webhook-id"] == f"msg_{job_id}_succeeded"
+    assert attempts[-1]["outcome"] == "delivered"
+    assert [a["outcome"] for a in attempts].count("delivered") == 1
+    numbers = [a["attempt"] for a in attempts]  # one claim per number (a claim cut short
+    assert numbers == sorted(set(numbers))  # by the kill may leave a gap, never a repeat)

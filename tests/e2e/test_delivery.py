@@ -11,7 +11,7 @@ import pytest
 from http_servers import Handler, Received, serving
 from service_harness import base_env, create_key, running_service, wait_for_job
 
-from dsac_asr.webhooks import verify
+from dsac_asr.callbacks.webhooks import verify
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow]
 
@@ -35,7 +35,7 @@ def _secret(env: dict[str, str], tenant: str) -> tuple[str, str]:
 
 def test_url_source_and_signed_callback_with_retries(english_wav: Path, tmp_path: Path) -> None:
     env = base_env(tmp_path / "data")
-    env.update(DSAC_EGRESS_ALLOW="127.0.0.1", DSAC_CALLBACK_BACKOFF_S="0.5")
+    env.update(DSAC_EGRESS_ALLOW="127.0.0.1", DSAC_CALLBACK_RETRY_S="0.5,0.5,0.5")
     key, secret = _secret(env, "acme")
     audio = english_wav.read_bytes()
     answers = iter([500, 302, 204])
@@ -80,7 +80,7 @@ def test_failed_job_calls_back_with_its_error_and_a_gone_receiver_stops(
     tmp_path: Path,
 ) -> None:
     env = base_env(tmp_path / "data")
-    env.update(DSAC_EGRESS_ALLOW="127.0.0.1", DSAC_CALLBACK_BACKOFF_S="0.2")
+    env.update(DSAC_EGRESS_ALLOW="127.0.0.1", DSAC_CALLBACK_RETRY_S="0.2,0.2,0.2")
     key, secret = _secret(env, "acme")
 
     def gone(handler: Handler, _received: Received) -> None:

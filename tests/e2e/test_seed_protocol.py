@@ -42,7 +42,7 @@ def test_front_end_submission_result_and_multipart_callback(
     english_wav: Path, tmp_path: Path
 ) -> None:
     env = base_env(tmp_path / "data")
-    env["DSAC_EGRESS_ALLOW"] = "127.0.0.1"
+    env.update(DSAC_EGRESS_ALLOW="127.0.0.1", DSAC_CALLBACK_KEY_OVER_HTTP="true")
     key = create_key(env, "frontend", "media")
     objects = LocalObjectStore(tmp_path / "data" / "objects")
     objects.put_bytes("media", "in/fox.wav", english_wav.read_bytes(), "audio/wav")
@@ -75,3 +75,41 @@ def test_front_end_submission_result_and_multipart_callback(
     filename, content = _file_part(callback)
     assert filename == "fox-tag.json"
     assert json.loads(content) == stored
+
+
+def _files_holding(folder: Path, secret: str) -> list[Path]:
+    return [f for f in folder.rglob("*") if f.is_file() and secret.encode() in f.read_bytes()]
+
+
+def test_a_failed_job_calls_back_with_a_transcript_and_no_key_is_kept(tmp_path: Path) -> None:
+    env = base_env(tmp_path / "data")
+    env.update(DSAC_EGRESS_ALLOW="127.0.0.1", DSAC_CALLBACK_KEY_OVER_HTTP="true")
+    key = create_key(env, "frontend", "media")
+    objects = LocalObjectStore(tmp_path / "data" / "objects")
+    objects.put_bytes("media", "in/fox.wav", b"not audio at all" * 64, "audio/wav")
+
+    def receiver(handler: Handler, _received: Received) -> None:
+        handler.reply(200, b'{"result": "Success"}')
+
+    with serving(receiver) as hook:
+        with running_service(env, tmp_path / "serve.log") as service, service.client(None) as http:
+            headers = _seed_headers(key, hook.url("/jobcomplete/"))
+            del headers["FE_API_KEY"]  # the submitting key goes back as X-API-KEY
+            answer = http.post("/legacy/decode", headers=headers)
+            assert answer.status_code == 200, answer.text
+            job_id = answer.json()["job_id"]
+            with service.client(key) as api:
+                assert wait_for_job(api, job_id)["status"] == "failed"
+                deadline = time.monotonic() + 30
+                while not hook.received and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                time.sleep(1)  # let the attempt be recorded
+                job = api.get(f"/v1/jobs/{job_id}").json()
+    (callback,) = hook.received
+    assert callback.headers["STATUS"] == "ERROR" and callback.headers["X-API-KEY"] == key
+    _, content = _file_part(callback)
+    alternative = json.loads(content)["results"][0]["alternatives"][0]
+    assert alternative["transcript"].startswith("Transcription failed: ")
+    assert len(alternative["words"]) == 1 and alternative["words"][0]["speaker"]
+    assert [a["outcome"] for a in job["callback"]["attempts"]] == ["delivered"]
+    assert _files_holding(tmp_path / "data", key) == []  # database, WAL, queue: no key

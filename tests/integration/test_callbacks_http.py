@@ -8,9 +8,9 @@ import time
 import pytest
 from http_servers import Handler, Received, Respond, serving, stall, trickle
 
-from dsac_asr.callbacks import Outcome, deliver_once
+from dsac_asr.callbacks.delivery import Outcome, deliver_once
+from dsac_asr.callbacks.webhooks import new_secret, verify, webhook_headers
 from dsac_asr.egress import EgressPolicy
-from dsac_asr.webhooks import new_secret, verify, webhook_headers
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ Register assertion rewriting first: ``pytest.register_assert_rewrite("job_store_
 
 from __future__ import annotations
 
-from .callbacks import CallbackLogBehaviour
+from .callbacks import CallbackLogBehaviour, OutboxBehaviour
 from .helpers import FakeClock, make_job, migrate_in_processes, race
 from .lifecycle import LifecycleBehaviour
 from .tenants_and_jobs import JobBehaviour, TenantBehaviour
@@ -15,5 +15,7 @@ from .tenants_and_jobs import JobBehaviour, TenantBehaviour
 __all__ = ["FakeClock", "JobStoreBehaviour", "make_job", "migrate_in_processes", "race"]
 
 
-class JobStoreBehaviour(TenantBehaviour, JobBehaviour, LifecycleBehaviour, CallbackLogBehaviour):
+class JobStoreBehaviour(
+    TenantBehaviour, JobBehaviour, LifecycleBehaviour, CallbackLogBehaviour, OutboxBehaviour
+):
     """Everything a job store must do, whatever its database."""

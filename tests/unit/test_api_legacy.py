@@ -11,6 +11,7 @@ import pytest
 from api_fakes import ApiHarness, make_harness
 
 from dsac_asr.api.legacy import SEED_JOB_ID
+from dsac_asr.callbacks.sealing import SecretBox
 from dsac_asr.jobs.model import Job, JobStatus, SourceKind, Tenant
 
 AUDIO_KEY = "media/audio_uploads/call.wav"
@@ -105,7 +106,8 @@ def test_front_end_submission_is_queued_with_the_seed_options(
     assert options.metadata == {SEED_JOB_ID: "slug-123"}
     assert options.callback_url == "https://93.184.216.34/jobcomplete/"
     assert options.callback_style == "seed"
-    assert options.callback_api_key == key
+    assert options.callback_api_key is not None and key not in options.callback_api_key
+    assert _opened(api, options.callback_api_key) == key
 
 
 def test_every_option_header_reaches_the_job(api: ApiHarness, acme: tuple[Tenant, str]) -> None:
@@ -127,7 +129,35 @@ def test_every_option_header_reaches_the_job(api: ApiHarness, acme: tuple[Tenant
     assert (options.band, options.channels, options.punctuate) == ("nb", "separate", False)
     assert (options.diarize, options.speakers, options.private) == (True, 3, True)
     assert options.tag == "call-7"
-    assert options.callback_api_key == "front-end-secret"
+    assert options.callback_api_key is not None
+    assert "front-end-secret" not in options.callback_api_key
+    assert _opened(api, options.callback_api_key) == "front-end-secret"
+
+
+def _opened(api: ApiHarness, sealed: str) -> str:
+    return SecretBox.from_settings(None, api.settings.data_dir).open(sealed)
+
+
+def test_the_callback_key_goes_to_https_only_unless_allowed(
+    api: ApiHarness, acme: tuple[Tenant, str]
+) -> None:
+    _, key = acme
+    plain = seed_headers(key, RETURN_URL="http://93.184.216.34/done")
+    answer = submit(api, plain)
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "key_over_http"
+    assert "https" in answer.json()["error"]["message"]
+    assert api.queue.enqueued == []
+
+
+def test_an_operator_may_allow_the_callback_key_over_http(tmp_path: Path) -> None:
+    harness = make_harness(tmp_path, callback_key_over_http=True)
+    tenant = harness.store.create_tenant("acme", ["calls"])
+    key, _ = harness.store.issue_key(tenant.id)
+    harness.objects.put_bytes("calls", AUDIO_KEY, b"RIFF", "audio/wav")
+    headers = seed_headers(key, RETURN_URL="http://93.184.216.34/done")
+    job = queued_job(harness, tenant, submit(harness, headers))
+    assert job.options.callback_url == "http://93.184.216.34/done"
 
 
 def test_job_id_defaults_to_the_tag(api: ApiHarness, acme: tuple[Tenant, str]) -> None:

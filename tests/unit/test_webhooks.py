@@ -6,8 +6,8 @@ import base64
 
 import pytest
 
+from dsac_asr.callbacks.webhooks import new_message_id, new_secret, sign, verify, webhook_headers
 from dsac_asr.errors import InvalidOptionError
-from dsac_asr.webhooks import new_message_id, new_secret, sign, verify, webhook_headers
 
 # The example published with the Standard Webhooks specification.
 SPEC_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

@@ -27,8 +27,14 @@ from dsac_asr.api.legacy_headers import (
 )
 from dsac_asr.api.schemas import JobOptionsIn, ResultOut
 from dsac_asr.api.submission import check_capacity, check_options, new_job_id, queue_job
+from dsac_asr.callbacks.sealing import secret_box
 from dsac_asr.egress import check_url
-from dsac_asr.errors import InputError, ModelNotFoundError, NoModelForRequestError
+from dsac_asr.errors import (
+    InputError,
+    KeyRefusedError,
+    ModelNotFoundError,
+    NoModelForRequestError,
+)
 from dsac_asr.jobs.model import Job, JobOptions, JobSource, JobStatus, SourceKind, Tenant
 from dsac_asr.jobs.runner import result_key
 
@@ -55,7 +61,7 @@ _HEADERS_DOC = (
     ("JOB_ID", False, "the client's job id, sent back as JOB-ID (default TAG)"),
     ("OBJECT_URL", False, "fetch the audio from this http(s) URL instead (default none)"),
     ("RETURN_URL", False, "callback URL (default none)"),
-    ("FE_API_KEY", False, "X-API-KEY of the callback (default the submitting key)"),
+    ("FE_API_KEY", False, "X-API-KEY of the callback (default the submitting key; kept sealed)"),
 )
 _STR = {"type": "string"}
 _OPENAPI: dict[str, Any] = {
@@ -148,8 +154,24 @@ def seed_options(seed: SeedRequest, api_key: str, svc: ApiServices) -> JobOption
         tag=seed.tag,
         user_id=seed.user_id,
         callback_style=SEED_CALLBACK_STYLE,
-        callback_api_key=(seed.fe_api_key or api_key) if seed.return_url else None,
+        callback_api_key=_sealed_callback_key(seed, api_key, svc),
     )
+
+
+def _sealed_callback_key(seed: SeedRequest, api_key: str, svc: ApiServices) -> str | None:
+    """The callback's ``X-API-KEY`` (``FE_API_KEY``, else the submitting key), sealed:
+    no working key is kept in the database; refused for a plain ``http://`` RETURN_URL
+    unless the operator allows it."""
+    if seed.return_url is None:
+        return None
+    settings = svc.settings
+    if seed.return_url.lower().startswith("http://") and not settings.callback_key_over_http:
+        raise KeyRefusedError(
+            "RETURN_URL must be https:// to carry the callback's X-API-KEY "
+            "(the operator can allow http:// with DSAC_CALLBACK_KEY_OVER_HTTP)"
+        )
+    box = secret_box(settings.secret_key, settings.data_dir)
+    return box.seal(seed.fe_api_key or api_key)
 
 
 @contextmanager
@@ -157,7 +179,7 @@ def _bad_request() -> Iterator[None]:
     """Header and option errors answer 400 (the seed's clients expect it), with their code."""
     try:
         yield
-    except (InputError, NoModelForRequestError, ModelNotFoundError) as exc:
+    except (InputError, NoModelForRequestError, ModelNotFoundError, KeyRefusedError) as exc:
         raise ApiError(400, exc.code, exc.message) from exc
 
 

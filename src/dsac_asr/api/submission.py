@@ -19,6 +19,11 @@ from dsac_asr.models.manifest import Band
 from dsac_asr.models.registry import RouteRequest
 
 RETRY_AFTER_S = 30
+MAX_METADATA_ENTRIES = 32
+MAX_METADATA_KEY_BYTES = 64
+MAX_METADATA_VALUE_BYTES = 1024
+MAX_FILENAME_CHARS = 255
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def new_job_id() -> str:
@@ -30,6 +35,30 @@ def safe_filename(name: str | None) -> str:
     """A file name safe to use in an object key."""
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", (name or "audio").rsplit("/", 1)[-1])
     return cleaned.strip("._")[:100] or "audio"
+
+
+def display_filename(name: str | None) -> str | None:
+    """The client's file name as kept on the job: without control characters (NUL
+    included) and at most :data:`MAX_FILENAME_CHARS` long; ``None`` if nothing is left."""
+    if name is None:
+        return None
+    cleaned = _CONTROL_CHARS.sub("", name).strip()[:MAX_FILENAME_CHARS]
+    return cleaned or None
+
+
+def check_metadata(metadata: dict[str, str]) -> dict[str, str]:
+    """``metadata`` if within :data:`MAX_METADATA_ENTRIES` entries of keys and values
+    within their byte limits (UTF-8); else ``InvalidOptionError`` (422)."""
+    if len(metadata) > MAX_METADATA_ENTRIES:
+        raise InvalidOptionError(f"metadata may have at most {MAX_METADATA_ENTRIES} entries")
+    for key, value in metadata.items():
+        if not 1 <= len(key.encode()) <= MAX_METADATA_KEY_BYTES:
+            raise InvalidOptionError(f"metadata keys are 1 to {MAX_METADATA_KEY_BYTES} bytes")
+        if len(value.encode()) > MAX_METADATA_VALUE_BYTES:
+            raise InvalidOptionError(
+                f"metadata value of {key[:32]!r} is over {MAX_METADATA_VALUE_BYTES} bytes"
+            )
+    return dict(metadata)
 
 
 def check_capacity(tenant: Tenant, svc: ApiServices) -> None:
@@ -61,7 +90,7 @@ def check_options(options: JobOptionsIn, svc: ApiServices) -> JobOptions:
         punctuate=options.punctuate,
         private=options.private,
         callback_url=options.callback_url,
-        metadata=dict(options.metadata),
+        metadata=check_metadata(options.metadata),
     )
 
 
@@ -96,7 +125,8 @@ def store_upload(
     key = f"uploads/{job_id}/{name}"
     limit = svc.settings.media_limits.max_size_bytes
     svc.objects.put_stream(tenant.default_bucket, key, stream, max_bytes=limit)
-    return JobSource(SourceKind.UPLOAD, tenant.default_bucket, key=key, filename=filename)
+    shown = display_filename(filename)
+    return JobSource(SourceKind.UPLOAD, tenant.default_bucket, key=key, filename=shown)
 
 
 def queue_job(

@@ -12,11 +12,13 @@ from typing import Any
 
 from celery import Celery
 
+from dsac_asr.callbacks.messages import NOTIFIED
+from dsac_asr.callbacks.outbox import event_id
+from dsac_asr.callbacks.sender import CallbackSettings, deliver_event
 from dsac_asr.config import Settings
 from dsac_asr.errors import NotFoundError, TransientError
 from dsac_asr.jobs.batching import run_batch, run_queued_like
 from dsac_asr.jobs.model import JobStatus
-from dsac_asr.jobs.notify import NOTIFIED, CallbackSettings, deliver_callback
 from dsac_asr.jobs.runner import WorkerContext
 from dsac_asr.jobs.services import worker_context
 
@@ -24,6 +26,8 @@ TASK_NAME = "dsac_asr.transcribe"
 CALLBACK_TASK_NAME = "dsac_asr.callback"
 QUEUE_NAME = "dsac-jobs"
 CALLBACK_QUEUE_NAME = "dsac-callbacks"
+PROMPT_RETRY_S = 60.0
+"""A callback retry due sooner than this is queued at once; later ones wait for the sweeper."""
 log = logging.getLogger(__name__)
 
 
@@ -66,8 +70,8 @@ class JobQueue:
         def transcribe(task: Any, job_id: str) -> None:
             self._execute(task, job_id)
 
-        def callback(job_id: str, attempt: int) -> None:
-            self._deliver(job_id, attempt)
+        def callback(job_id: str, attempt: int = 1) -> None:
+            self._deliver(job_id)
 
         self.task = self.celery.task(
             name=TASK_NAME, bind=True, max_retries=settings.max_transient_retries
@@ -75,12 +79,7 @@ class JobQueue:
         self.callback_task = self.celery.task(
             name=CALLBACK_TASK_NAME, queue=CALLBACK_QUEUE_NAME, ignore_result=True
         )(callback)
-        self.callback_settings = CallbackSettings(
-            policy=settings.egress_policy,
-            timeout_s=settings.callback_timeout_s,
-            backoff_s=settings.callback_backoff_s,
-            max_attempts=settings.callback_max_attempts,
-        )
+        self._callback_settings: CallbackSettings | None = None
 
     def enqueue(self, job_id: str) -> None:
         """Queue the job for a worker."""
@@ -140,23 +139,42 @@ class JobQueue:
         elif status in NOTIFIED:
             self.notify(job_id)
 
-    def notify(self, job_id: str, attempt: int = 1, delay_s: float = 0.0) -> None:
-        """Queue a callback delivery attempt for a finished job."""
-        self.callback_task.apply_async(args=[job_id, attempt], countdown=delay_s)
+    def notify(self, job_id: str, delay_s: float = 0.0) -> None:
+        """Try the finished job's callback now (or after ``delay_s``) for latency; its
+        outbox event was written with the job's final state, so if this message is
+        lost the sweeper delivers it when due."""
+        try:
+            self.callback_task.apply_async(args=[job_id], countdown=delay_s)
+        except Exception as exc:  # the broker is down: the sweeper delivers it
+            log.warning("job %s: cannot queue its callback now: %s", job_id, exc)
 
-    def _deliver(self, job_id: str, attempt: int) -> None:
+    @property
+    def callback_settings(self) -> CallbackSettings:
+        """How this process delivers callbacks (made on first use)."""
+        if self._callback_settings is None:
+            self._callback_settings = CallbackSettings.from_settings(self.settings)
+        return self._callback_settings
+
+    def _deliver(self, job_id: str) -> None:
+        """The due attempt of the job's callback event; a retry due within a minute
+        is queued again here, later ones are left to the sweeper."""
         ctx = self.context()
         try:
-            delay_s = deliver_callback(
-                job_id, attempt, ctx.store, ctx.objects, self.callback_settings
+            job = ctx.store.get_job(job_id, None)
+            if job.status not in NOTIFIED:
+                return
+            sent = deliver_event(
+                event_id(job.id, job.status.value), ctx.store, ctx.objects, self.callback_settings
             )
         except NotFoundError:
             return  # the job was deleted: nobody to tell
         except TransientError as exc:
-            log.warning("callback for job %s: %s; trying again", job_id, exc.message)
-            delay_s = self.callback_settings.backoff_s
-        if delay_s is not None and attempt < self.callback_settings.max_attempts:
-            self.notify(job_id, attempt + 1, delay_s)
+            log.warning("callback for job %s: %s; the sweeper retries it", job_id, exc.message)
+            return
+        if sent is not None and sent.next_at is not None:
+            delay_s = (sent.next_at - ctx.store.clock()).total_seconds()
+            if delay_s <= PROMPT_RETRY_S:
+                self.notify(job_id, max(delay_s, 0.0) + 0.05)
 
     def ping(self) -> None:
         """Raise ``TransientError`` unless the broker answers."""

@@ -14,8 +14,8 @@ from sqlalchemy import ColumnElement, and_, delete, func, literal, or_, select, 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from dsac_asr.callbacks.outbox import CallbackOutbox, settle
 from dsac_asr.errors import InvalidOptionError, NotFoundError
-from dsac_asr.jobs.callback_log import CallbackLog
 from dsac_asr.jobs.database import Clock, make_engine, utc_now
 from dsac_asr.jobs.model import Job, JobStatus
 from dsac_asr.jobs.rows import decode_cursor, encode_cursor, job_from_row, row_from_job
@@ -25,9 +25,10 @@ from dsac_asr.jobs.tenants import TenantStore, tenant_row
 MAX_JOB_ID_LENGTH = 128
 MAX_PAGE_SIZE = 1000
 ACTIVE = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
+FINAL = frozenset(status.value for status in JobStatus if status.is_final)
 
 
-class JobStore(TenantStore, CallbackLog):
+class JobStore(TenantStore, CallbackOutbox):
     """Tenants, keys and jobs in one SQL database."""
 
     @classmethod
@@ -170,7 +171,10 @@ class JobStore(TenantStore, CallbackLog):
     def _transition(
         self, job_id: str, condition: ColumnElement[bool], values: dict[str, Any]
     ) -> Job | None:
-        """Apply ``values`` in one UPDATE if ``condition`` holds; the updated job, else None."""
+        """Apply ``values`` in one UPDATE if ``condition`` holds; the updated job, else None.
+
+        A job made final settles its callback in the same transaction (``outbox.settle``).
+        """
         statement = (
             update(JobRow)
             .where(JobRow.id == job_id, condition)
@@ -180,7 +184,11 @@ class JobStore(TenantStore, CallbackLog):
         )
         with self.session() as session:
             row = session.scalars(statement).one_or_none()
-            return job_from_row(row) if row is not None else None
+            if row is None:
+                return None
+            if values.get("status") in FINAL:
+                settle(session, row, self.clock())
+            return job_from_row(row)
 
     def delete_job(self, job_id: str, tenant_id: str) -> Job:
         """Delete the tenant's job and return what it was (to remove its objects)."""

@@ -3,7 +3,8 @@
 A job's lease expires when its worker stops heart-beating; the sweeper
 re-enqueues such jobs, and at start also every queued job (the embedded
 queue may have lost its message in a crash). Duplicate messages are
-harmless: a worker runs a job only if it can claim it.
+harmless: a worker runs a job only if it can claim it. Each sweep also
+delivers the callbacks that are due (``callbacks.sender.deliver_due``).
 """
 
 from __future__ import annotations
@@ -21,8 +22,15 @@ log = logging.getLogger(__name__)
 class OrphanSweeper:
     """Re-enqueues orphaned jobs now and every ``interval_s`` in a background thread."""
 
-    def __init__(self, store: JobStore, enqueue: Callable[[str], None], interval_s: float) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        enqueue: Callable[[str], None],
+        interval_s: float,
+        deliver_callbacks: Callable[[], int] | None = None,
+    ) -> None:
         self.store, self.enqueue, self.interval_s = store, enqueue, interval_s
+        self.deliver_callbacks = deliver_callbacks
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="orphan-sweeper", daemon=True)
 
@@ -49,3 +57,14 @@ class OrphanSweeper:
                 self.requeue()
             except DsacError as exc:
                 log.warning("orphan sweep failed: %s", exc.message)
+            self.send_callbacks()
+
+    def send_callbacks(self) -> int:
+        """Deliver the callbacks that are due; return how many attempts were made."""
+        if self.deliver_callbacks is None:
+            return 0
+        try:
+            return self.deliver_callbacks()
+        except DsacError as exc:
+            log.warning("callback sweep failed: %s", exc.message)
+            return 0

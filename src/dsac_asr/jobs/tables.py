@@ -129,3 +129,20 @@ class CallbackAttemptRow(Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str] = mapped_column(String(16))
+
+
+class CallbackEventRow(Base):
+    """A job's callback event in the outbox: written with the job's final state, then
+    delivered by whoever claims it when due (``claimed_until`` fences the attempt)."""
+
+    __tablename__ = "callback_events"
+    __table_args__ = (Index("ix_callback_events_due", "state", "next_at"),)
+
+    id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]

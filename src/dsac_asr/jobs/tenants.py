@@ -13,12 +13,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from dsac_asr.callbacks.webhooks import new_secret
 from dsac_asr.errors import InvalidOptionError, NotFoundError
 from dsac_asr.jobs.database import Database
 from dsac_asr.jobs.model import ApiKey, Tenant
 from dsac_asr.jobs.rows import key_from_row, tenant_from_row
 from dsac_asr.jobs.tables import ApiKeyRow, TenantRow
-from dsac_asr.webhooks import new_secret
 
 TENANT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 KEY_PREFIX = "dsac_"
