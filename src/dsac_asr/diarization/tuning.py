@@ -12,7 +12,7 @@ from dsac_asr.diarization.clustering import ClusterSettings
 class DiarizationSettings:
     """How the recording is cut, embedded, clustered and smoothed."""
 
-    step_s: float = 2.5
+    step_s: float = 5.0
     """Segmentation chunks (10 s) start this far apart."""
     min_clean_s: float = 0.5
     """A local speaker is embedded on its speech without overlap when it has this much."""
