@@ -136,3 +136,17 @@ def finish_job(harness: ApiHarness, job_id: str, transcript: Transcript) -> Job:
         model_id=transcript.model_id,
         transcript_metadata=dict(transcript.metadata),
     )
+
+
+def raw_upload(filename: bytes, data: bytes, **fields: str) -> tuple[bytes, str]:
+    """A multipart body whose file name is sent byte for byte (clients such as httpx
+    escape NUL; a hand-made request does not)."""
+    boundary = "dsacboundary"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    head = f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="'.encode()
+    parts.append(head + filename + b'"\r\nContent-Type: audio/wav\r\n\r\n' + data + b"\r\n")
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"

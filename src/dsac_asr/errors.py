@@ -66,6 +66,12 @@ class MediaTooLargeError(InputError):
     code = "media_too_large"
 
 
+class RequestTooLargeError(InputError):
+    """A request (a JSON submission, its metadata) is larger than accepted."""
+
+    code = "request_too_large"
+
+
 class UnknownLanguageError(InputError):
     """A language code that dsac-asr does not know."""
 

@@ -95,11 +95,22 @@ def test_private_job_deletes_its_audio_after_success(store: JobStore, tmp_path: 
 
 def test_input_error_fails_the_job_with_its_code(store: JobStore, tmp_path: Path) -> None:
     ctx = _context(store, tmp_path, FakePipeline(NotMediaError("not an audio file")))
-    _queued_job(store, ctx, private=True)
+    _queued_job(store, ctx)
     assert run_job("j1", ctx) is JobStatus.FAILED
     job = store.get_job("j1", None)
     assert job.error is not None and job.error.code == "not_media"
     assert ctx.objects.exists("media", "uploads/j1/a.wav")  # nothing lost on failure
+
+
+def test_a_failed_private_job_deletes_its_audio_too(store: JobStore, tmp_path: Path) -> None:
+    """POPIA: a private job's audio does not outlive the job, whatever its outcome
+    (before issue 13 a failure kept it)."""
+    ctx = _context(store, tmp_path, FakePipeline(NotMediaError("not an audio file")))
+    _queued_job(store, ctx, private=True)
+    assert run_job("j1", ctx) is JobStatus.FAILED
+    job = store.get_job("j1", None)
+    assert job.error is not None and job.error.code == "not_media"
+    assert not ctx.objects.exists("media", "uploads/j1/a.wav")
 
 
 def test_transient_error_hands_the_job_back_for_a_retry(store: JobStore, tmp_path: Path) -> None:

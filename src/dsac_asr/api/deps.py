@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -52,6 +53,21 @@ def tenant(
     if found is None:
         raise ApiError(401, "unauthorized", "invalid API key")
     return found
+
+
+def operator(
+    svc: Annotated[ApiServices, Depends(services)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """With ``DSAC_METRICS_KEY`` set, ``/metrics`` and ``/readyz`` answer only a request
+    carrying it (``Authorization: Bearer``), compared in constant time; 401 otherwise."""
+    expected = svc.settings.metrics_key
+    if not expected:
+        return
+    given = bearer.credentials if bearer is not None else ""
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        message = "this endpoint needs the metrics key (DSAC_METRICS_KEY)"
+        raise ApiError(401, "unauthorized", message)
 
 
 Services = Annotated[ApiServices, Depends(services)]

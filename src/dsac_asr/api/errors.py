@@ -19,6 +19,7 @@ from dsac_asr.errors import (
     ModelNotFoundError,
     NoModelForRequestError,
     NotFoundError,
+    RequestTooLargeError,
     TransientError,
 )
 
@@ -39,6 +40,7 @@ class ApiError(DsacError):
 
 _STATUS_BY_TYPE: tuple[tuple[type[DsacError], int], ...] = (
     (MediaTooLargeError, 413),
+    (RequestTooLargeError, 413),
     (NoModelForRequestError, 422),
     (ModelNotFoundError, 422),
     (InputError, 422),

@@ -7,10 +7,11 @@ received pass the limit.
 
 from __future__ import annotations
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dsac_asr.api.errors import error_response
-from dsac_asr.errors import MediaTooLargeError
+from dsac_asr.errors import MediaTooLargeError, RequestTooLargeError
 
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
@@ -55,3 +56,21 @@ class BodyLimitMiddleware:
             return message
 
         return counting_receive
+
+
+async def read_limited(request: Request, max_bytes: int) -> bytes:
+    """The request body, refused (``RequestTooLargeError``, 413) as soon as it is
+    declared or found to be over ``max_bytes``: JSON submissions are small."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise RequestTooLargeError(_json_message(max_bytes))
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > max_bytes:
+            raise RequestTooLargeError(_json_message(max_bytes))
+    return bytes(body)
+
+
+def _json_message(max_bytes: int) -> str:
+    return f"a JSON submission may be at most {max_bytes} bytes (DSAC_MAX_JSON_KB)"

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dsac_asr.api.deps import ApiServices, CurrentTenant, Services
 from dsac_asr.api.errors import ApiError, describe_problems
+from dsac_asr.api.limits import read_limited
 from dsac_asr.api.schemas import JobCreate, JobList, JobOptionsIn, JobOut
 from dsac_asr.api.submission import (
     check_capacity,
@@ -61,7 +62,8 @@ async def create_job(request: Request, svc: Services, tenant: CurrentTenant) -> 
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         form = await request.form()
         return await run_in_threadpool(_create_from_upload, form, svc, tenant)
-    body = _parse_json(await request.body())
+    limit = int(svc.settings.max_json_kb * 1024)
+    body = _parse_json(await read_limited(request, limit))
     return await run_in_threadpool(_create_from_source, body, svc, tenant)
 
 

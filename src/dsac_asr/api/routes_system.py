@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from dsac_asr.api.deps import CurrentTenant, Services
+from dsac_asr.api.deps import CurrentTenant, Services, operator
 from dsac_asr.api.metrics import render_metrics
 from dsac_asr.api.openai_schemas import ModelCardList, model_card
 from dsac_asr.errors import DsacError
@@ -20,7 +20,19 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", tags=["system"], summary="Database, broker and storage reachable")
+_OPERATOR_ONLY = [Depends(operator)]
+_NO_METRICS_KEY: dict[int | str, dict[str, object]] = {
+    401: {"description": "DSAC_METRICS_KEY is set and was not given"}
+}
+
+
+@router.get(
+    "/readyz",
+    tags=["system"],
+    summary="Database, broker and storage reachable",
+    dependencies=_OPERATOR_ONLY,
+    responses=_NO_METRICS_KEY,
+)
 def readyz(svc: Services) -> JSONResponse:
     """200 when every dependency answers, else 503 naming what failed."""
     checks = {"database": svc.store.ping, "broker": svc.ping_queue, "storage": svc.objects.ping}
@@ -35,7 +47,13 @@ def readyz(svc: Services) -> JSONResponse:
     return JSONResponse({"ready": ready, "checks": results}, status_code=200 if ready else 503)
 
 
-@router.get("/metrics", tags=["system"], summary="Prometheus metrics")
+@router.get(
+    "/metrics",
+    tags=["system"],
+    summary="Prometheus metrics",
+    dependencies=_OPERATOR_ONLY,
+    responses=_NO_METRICS_KEY,
+)
 def metrics(svc: Services) -> Response:
     """Jobs by state, queue depth, audio seconds processed, real-time factor histogram."""
     return Response(render_metrics(svc.store), media_type=CONTENT_TYPE_LATEST)

@@ -10,7 +10,7 @@ from typing import BinaryIO
 from dsac_asr.api.deps import ApiServices
 from dsac_asr.api.errors import ApiError
 from dsac_asr.api.schemas import JobOptionsIn, SourceIn
-from dsac_asr.diarization import require_diarization
+from dsac_asr.diarization.backends import diarizer_for
 from dsac_asr.egress import check_url
 from dsac_asr.errors import DsacError, InvalidOptionError, TransientError
 from dsac_asr.jobs.model import Job, JobOptions, JobSource, JobStatus, SourceKind, Tenant
@@ -19,6 +19,11 @@ from dsac_asr.models.manifest import Band
 from dsac_asr.models.registry import RouteRequest
 
 RETRY_AFTER_S = 30
+MAX_METADATA_ENTRIES = 32
+MAX_METADATA_KEY_BYTES = 64
+MAX_METADATA_VALUE_BYTES = 1024
+MAX_FILENAME_CHARS = 255
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def new_job_id() -> str:
@@ -30,6 +35,30 @@ def safe_filename(name: str | None) -> str:
     """A file name safe to use in an object key."""
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", (name or "audio").rsplit("/", 1)[-1])
     return cleaned.strip("._")[:100] or "audio"
+
+
+def display_filename(name: str | None) -> str | None:
+    """The client's file name as kept on the job: without control characters (NUL
+    included) and at most :data:`MAX_FILENAME_CHARS` long; ``None`` if nothing is left."""
+    if name is None:
+        return None
+    cleaned = _CONTROL_CHARS.sub("", name).strip()[:MAX_FILENAME_CHARS]
+    return cleaned or None
+
+
+def check_metadata(metadata: dict[str, str]) -> dict[str, str]:
+    """``metadata`` if within :data:`MAX_METADATA_ENTRIES` entries of keys and values
+    within their byte limits (UTF-8); else ``InvalidOptionError`` (422)."""
+    if len(metadata) > MAX_METADATA_ENTRIES:
+        raise InvalidOptionError(f"metadata may have at most {MAX_METADATA_ENTRIES} entries")
+    for key, value in metadata.items():
+        if not 1 <= len(key.encode()) <= MAX_METADATA_KEY_BYTES:
+            raise InvalidOptionError(f"metadata keys are 1 to {MAX_METADATA_KEY_BYTES} bytes")
+        if len(value.encode()) > MAX_METADATA_VALUE_BYTES:
+            raise InvalidOptionError(
+                f"metadata value of {key[:32]!r} is over {MAX_METADATA_VALUE_BYTES} bytes"
+            )
+    return dict(metadata)
 
 
 def check_capacity(tenant: Tenant, svc: ApiServices) -> None:
@@ -46,7 +75,8 @@ def check_options(options: JobOptionsIn, svc: ApiServices) -> JobOptions:
     band = Band.BB if options.band == "auto" else _parse_band(options.band)
     svc.registry.route(RouteRequest(language, band, options.domain, options.model))
     if options.diarize:
-        require_diarization()  # refused now (501) rather than failing in the worker
+        settings = svc.settings  # refused now (501) rather than failing in the worker
+        diarizer_for(settings.diarization_backend, settings.diarization_model).require_installed()
     if options.callback_url:
         check_url(options.callback_url, svc.settings.egress_policy)
     return JobOptions(
@@ -60,7 +90,7 @@ def check_options(options: JobOptionsIn, svc: ApiServices) -> JobOptions:
         punctuate=options.punctuate,
         private=options.private,
         callback_url=options.callback_url,
-        metadata=dict(options.metadata),
+        metadata=check_metadata(options.metadata),
     )
 
 
@@ -95,7 +125,8 @@ def store_upload(
     key = f"uploads/{job_id}/{name}"
     limit = svc.settings.media_limits.max_size_bytes
     svc.objects.put_stream(tenant.default_bucket, key, stream, max_bytes=limit)
-    return JobSource(SourceKind.UPLOAD, tenant.default_bucket, key=key, filename=filename)
+    shown = display_filename(filename)
+    return JobSource(SourceKind.UPLOAD, tenant.default_bucket, key=key, filename=shown)
 
 
 def queue_job(

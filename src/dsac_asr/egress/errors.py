@@ -6,9 +6,17 @@ from dsac_asr.errors import InputError
 
 
 class EgressRefusedError(InputError):
-    """The URL may not be fetched: bad syntax, or a host that is not on the public internet."""
+    """The URL may not be fetched: bad syntax, or a host that is not on the public internet.
+
+    The message is what the client sees; ``detail`` (for the operator's log) may name
+    the resolved address, which the message never does.
+    """
 
     code = "egress_refused"
+
+    def __init__(self, message: str, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.detail = detail or message
 
 
 class UnresolvableHostError(InputError):

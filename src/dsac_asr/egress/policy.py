@@ -7,6 +7,7 @@ cannot rebind the name to a private address.
 
 from __future__ import annotations
 
+import logging
 import re
 import socket
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from urllib.parse import SplitResult, urlsplit
 from dsac_asr.egress.addresses import IPAddress, is_forbidden_address, is_metadata_address
 from dsac_asr.egress.errors import EgressRefusedError, UnresolvableHostError
 from dsac_asr.errors import InvalidOptionError, TransientError
+
+log = logging.getLogger(__name__)
 
 MAX_URL_CHARS = 4096
 _HOST_RE = re.compile(r"^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_-]{1,63})*$")
@@ -116,13 +119,22 @@ def resolve_allowed(host: str, port: int, policy: EgressPolicy) -> list[IPAddres
 
 
 def _check_address(name: str, ip: IPAddress, policy: EgressPolicy, by_name: bool) -> None:
+    """Refuse ``ip``: the message names the host and the kind of address, never the
+    address itself (``detail``, for the operator's log, does)."""
     if is_metadata_address(ip):
-        raise EgressRefusedError(f"{name} resolves to {ip}, a cloud metadata service")
+        raise _refused(name, ip, "cloud metadata service")
     if by_name or policy.allows_address(ip):
         return
     reason = is_forbidden_address(ip)
     if reason is not None:
-        raise EgressRefusedError(f"{name} resolves to {ip}, which is not public ({reason})")
+        raise _refused(name, ip, reason)
+
+
+def _refused(name: str, ip: IPAddress, reason: str) -> EgressRefusedError:
+    kind = reason.split(",", 1)[0]  # "..., embedded as <address>" names an address
+    detail = f"{name} resolves to {ip} ({reason})"
+    log.info("egress refused: %s", detail)
+    return EgressRefusedError(f"{name}: address not allowed ({kind})", detail)
 
 
 def _resolve(name: str, port: int) -> list[IPAddress]:

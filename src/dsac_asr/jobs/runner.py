@@ -88,7 +88,7 @@ def run_claimed(job: Job, ctx: WorkerContext) -> JobStatus:
             f"the worker stopped {job.attempts - 1} times while running this job "
             "(poison input?); giving up"
         )
-        ctx.store.finish_failure(job.id, "worker_crashed", message)
+        _fail(job, "worker_crashed", message, ctx)
         return JobStatus.FAILED
     started = time.monotonic()
     try:
@@ -99,7 +99,7 @@ def run_claimed(job: Job, ctx: WorkerContext) -> JobStatus:
         ctx.store.release(job.id)
         raise
     except DsacError as exc:
-        ctx.store.finish_failure(job.id, exc.code, exc.message)
+        _fail(job, exc.code, exc.message, ctx)
         return JobStatus.FAILED
     return _store_result(job, transcript, time.monotonic() - started, ctx)
 
@@ -152,9 +152,21 @@ def _store_result(
         for written in (key, transcript_key(job.id)):
             ctx.objects.delete(bucket, written)
         return JobStatus.CANCELLED
-    if job.options.private and job.source.kind is not SourceKind.URL and job.source.key:
-        ctx.objects.delete(bucket, job.source.key)
+    _delete_private_audio(job, ctx)
     return JobStatus.SUCCEEDED
+
+
+def _fail(job: Job, code: str, message: str, ctx: WorkerContext) -> None:
+    """Mark the job failed; a private job's audio goes as after a success."""
+    failed = ctx.store.finish_failure(job.id, code, message)
+    if failed.status is JobStatus.FAILED:
+        _delete_private_audio(job, ctx)
+
+
+def _delete_private_audio(job: Job, ctx: WorkerContext) -> None:
+    """Delete a private job's audio object (a URL source left nothing behind)."""
+    if job.options.private and job.source.kind is not SourceKind.URL and job.source.key:
+        ctx.objects.delete(job.source.bucket, job.source.key)
 
 
 class _Heartbeat:
