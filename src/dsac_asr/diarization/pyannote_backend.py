@@ -46,6 +46,7 @@ class PyannoteDiarizer:
         self.model_dir = model_dir
         self._pipeline: Any = None
         self._lock = threading.Lock()
+        self._run_lock = threading.Lock()
 
     def require_installed(self) -> None:
         """Raise ``MissingExtraError`` (with the install command) unless the extra is installed."""
@@ -72,7 +73,8 @@ class PyannoteDiarizer:
         waveform = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))[None]
         counts = {"num_speakers": speakers} if speakers else {"max_speakers": max_speakers}
         try:
-            output = pipeline({"waveform": waveform, "sample_rate": sample_rate_hz}, **counts)
+            with self._run_lock:  # one pipeline object, not known to be thread-safe
+                output = pipeline({"waveform": waveform, "sample_rate": sample_rate_hz}, **counts)
         except (RuntimeError, ValueError) as exc:
             raise EngineError(f"pyannote diarisation failed: {exc}") from exc
         annotation = getattr(output, "speaker_diarization", output)  # 4.x: DiarizeOutput
