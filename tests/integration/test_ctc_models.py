@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 from speech import SENTENCES, concatenate_speech
-from tiny_models import tiny_wav2vec2
+from tiny_models import LETTERS, tiny_mms, tiny_wav2vec2
 
 from dsac_asr.engines import RecognitionRequest, RecognizedSegment
 from dsac_asr.engines.ctc import CtcEngine, CtcOptions
@@ -159,3 +159,16 @@ def test_unusable_folders_are_refused_with_what_they_lack(checkpoint: Path, tmp_
     (whisper / "config.json").write_text('{"model_type": "whisper"}')
     with pytest.raises(ModelError, match="raw-waveform CTC models"):
         import_ctc(whisper, tmp_path / "models", model_id="x", language="zul")
+
+
+def test_an_mms_checkpoint_is_exported_with_the_adapter_of_the_language(tmp_path: Path) -> None:
+    source = tiny_mms(tmp_path / "mms")
+    zulu = import_ctc(source, tmp_path / "models", model_id="zul-mms", language="zul")
+    xhosa = import_ctc(source, tmp_path / "models", model_id="xho-mms", language="xho")
+    assert len((zulu.path / "tokens.txt").read_text().splitlines()) == len(LETTERS) + 4
+    assert len((xhosa.path / "tokens.txt").read_text().splitlines()) == len(LETTERS) + 5
+    clip = np.random.default_rng(0).normal(0, 0.1, 3 * RATE).astype(np.float32)
+    zulu_logits = CtcEngine(zulu)._run([clip])
+    assert zulu_logits.shape[-1] == len(LETTERS) + 4
+    with pytest.raises(ModelError, match="not sot"):
+        import_ctc(source, tmp_path / "models", model_id="sot-mms", language="sot")
