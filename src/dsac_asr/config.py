@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_data_dir
 from pydantic import Field
@@ -73,6 +74,10 @@ class Settings(BaseSettings):
     cpu_threads: int = 0
     decode_budget_factor: float = 3.0
     batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=0)
+    # Speaker diarisation: "builtin" (the diarization extra) or "pyannote" (pyannote.audio's
+    # pipeline, the pyannote extra) loaded from the local folder diarization_model.
+    diarization_backend: Literal["builtin", "pyannote"] = "builtin"
+    diarization_model: Path | None = None
     # POST /v1/audio/transcriptions answers synchronously for files up to this long
     openai_max_duration_s: float = Field(default=600.0, gt=0)
     openai_wait_s: float = Field(default=1800.0, gt=0)

@@ -20,6 +20,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import Select
 from service_harness import base_env, create_key, running_service
 
 from dsac_asr.transcript import Segment, Transcript, Word
@@ -81,6 +82,12 @@ def test_upload_the_call_see_both_speakers_play_and_download(tmp_path: Path) -> 
         later.click()
         position = script(driver, "return document.getElementById('player').currentTime")
         assert abs(float(position) - start_s) < 0.5
+        # keyboard: the first word is the transcript's one tab stop; arrows move, Enter plays
+        script(driver, "document.querySelector('#transcript .word[tabindex=\"0\"]').focus()")
+        ActionChains(driver).send_keys(Keys.ARROW_RIGHT, Keys.ARROW_RIGHT, Keys.ENTER).perform()
+        assert driver.switch_to.active_element == words[2]
+        position = script(driver, "return document.getElementById('player').currentTime")
+        assert abs(float(position) - float(words[2].get_attribute("data-start") or 0)) < 0.5
         if SCREENSHOT:
             section = driver.find_element("id", "transcript-section")
             script(driver, "arguments[0].scrollIntoView()", section)
@@ -163,3 +170,39 @@ def test_the_page_fits_a_phone(api: ApiHarness, tmp_path: Path) -> None:
             ActionChains(driver).send_keys(Keys.TAB).perform()
             reached.add(driver.switch_to.active_element.get_attribute("id"))
         assert {"forget-key", "files", "url", "language"} <= reached
+
+
+def test_several_files_and_a_url_are_submitted_with_the_options(
+    api: ApiHarness, tmp_path: Path
+) -> None:
+    tenant, headers = api.tenant("acme")
+    key = headers["Authorization"].removeprefix("Bearer ")
+    names = ["first.wav", "second.wav"]
+    for name in names:
+        (tmp_path / name).write_bytes(b"RIFF not really audio")
+    with serving(api.client.app) as base_url, chromium(tmp_path / "browser") as driver:
+        driver.get(base_url + "/")
+        enter_key(driver, key)
+        paths = "\n".join(str(tmp_path / name) for name in names)
+        driver.find_element("id", "files").send_keys(paths)
+        driver.find_element("id", "url").send_keys("https://93.184.216.34/talk.mp3")
+        Select(driver.find_element("id", "language")).select_by_value("afr")
+        Select(driver.find_element("id", "band")).select_by_value("nb")
+        Select(driver.find_element("id", "channels")).select_by_value("separate")
+        driver.find_element("id", "domain").send_keys("PARL")
+        driver.find_element("id", "punctuate").click()  # on by default: now off
+        driver.find_element("id", "private").click()
+        driver.find_element("id", "submit-button").click()
+        wait_for(driver, lambda d: "3 job(s) queued" in d.find_element("id", "submit-status").text)
+        for name in [*names, "https://93.184.216.34/talk.mp3"]:
+            row = wait_for(driver, lambda d, name=name: job_row(d, name))
+            assert row.find_element("css selector", ".status").text.startswith("queued")
+            assert row.find_element("xpath", ".//button[text()='Open']").get_attribute("disabled")
+    jobs, _ = api.store.list_jobs(tenant.id, status=None, limit=10, cursor=None)
+    assert sorted(j.source.filename or j.source.url or "" for j in jobs) == sorted(
+        [*names, "https://93.184.216.34/talk.mp3"]
+    )
+    for job in jobs:
+        o = job.options
+        assert (o.language, o.band, o.channels, o.domain) == ("afr", "nb", "separate", "PARL")
+        assert (o.punctuate, o.private, o.diarize) == (False, True, False)

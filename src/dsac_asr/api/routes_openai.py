@@ -150,8 +150,9 @@ def _succeeded(job: Job) -> Job:
         raise OpenAIApiError(409, "cancelled", f"job {job.id} was cancelled")
     code = job.error.code if job.error else "internal_error"
     message = job.error.message if job.error else f"job {job.id} failed"
-    failed_on_input = code in _input_error_codes()
-    raise OpenAIApiError(400 if failed_on_input else 500, code, message, _param_for(code))
+    if code in _input_error_codes():
+        raise OpenAIApiError(400, code, message, _param_for(code))
+    raise OpenAIApiError(500, code, message)
 
 
 def _input_error_codes() -> set[str]:

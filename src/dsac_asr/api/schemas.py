@@ -168,3 +168,6 @@ class ModelOut(BaseModel):
     domains: list[str]
     version: str
     source: str
+    quality: dict[str, str] = Field(
+        default_factory=dict, description="A note per language on how well the model serves it"
+    )

@@ -11,7 +11,7 @@ from typing import BinaryIO
 from dsac_asr.api.deps import ApiServices
 from dsac_asr.api.errors import ApiError
 from dsac_asr.api.schemas import JobOptionsIn, SourceIn
-from dsac_asr.diarization import require_diarization
+from dsac_asr.diarization.backends import diarizer_for
 from dsac_asr.egress import check_url
 from dsac_asr.errors import DsacError, InvalidOptionError, ObjectInUseError, TransientError
 from dsac_asr.jobs.model import Job, JobOptions, JobSource, JobStatus, SourceKind, Tenant
@@ -77,7 +77,8 @@ def check_options(options: JobOptionsIn, svc: ApiServices) -> JobOptions:
     band = Band.BB if options.band == "auto" else _parse_band(options.band)
     svc.registry.route(RouteRequest(language, band, options.domain, options.model))
     if options.diarize:
-        require_diarization()  # refused now (501) rather than failing in the worker
+        settings = svc.settings  # refused now (501) rather than failing in the worker
+        diarizer_for(settings.diarization_backend, settings.diarization_model).require_installed()
     if options.callback_url:
         check_url(options.callback_url, svc.settings.egress_policy)
     return JobOptions(

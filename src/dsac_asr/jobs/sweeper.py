@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from dsac_asr.errors import DsacError
 from dsac_asr.jobs.store import JobStore
@@ -27,7 +27,7 @@ class OrphanSweeper:
         store: JobStore,
         enqueue: Callable[[str], None],
         interval_s: float,
-        deliver_callbacks: Callable[[], int] | None = None,
+        deliver_callbacks: Callable[[], Sequence[str]] | None = None,
     ) -> None:
         self.store, self.enqueue, self.interval_s = store, enqueue, interval_s
         self.deliver_callbacks = deliver_callbacks
@@ -59,12 +59,12 @@ class OrphanSweeper:
                 log.warning("orphan sweep failed: %s", exc.message)
             self.send_callbacks()
 
-    def send_callbacks(self) -> int:
-        """Deliver the callbacks that are due; return how many attempts were made."""
+    def send_callbacks(self) -> list[str]:
+        """Deliver the callbacks that are due; the ids of the events tried."""
         if self.deliver_callbacks is None:
-            return 0
+            return []
         try:
-            return self.deliver_callbacks()
+            return list(self.deliver_callbacks())
         except DsacError as exc:
             log.warning("callback sweep failed: %s", exc.message)
-            return 0
+            return []

@@ -136,7 +136,8 @@ function jobName(job) {
 }
 
 function startPolling() {
-  if (state.pollTimer === null) state.pollTimer = setInterval(refreshJobs, POLL_MS);
+  const poll = () => { if (!document.hidden) refreshJobs(); };  // a hidden tab waits
+  if (state.pollTimer === null) state.pollTimer = setInterval(poll, POLL_MS);
 }
 
 function stopPolling() {
@@ -268,6 +269,25 @@ function renderTranscript(result) {
   const speakers = [];
   for (const w of words) if (w.speaker && !speakers.includes(w.speaker)) speakers.push(w.speaker);
   box.replaceChildren(...turnsOf(words).map((turn) => renderTurn(turn, speakers)));
+  box.querySelector(".word").tabIndex = 0;  // one tab stop; arrow keys move between words
+}
+
+function wordKeys(event) {
+  const word = event.target.closest(".word");
+  if (!word) return;
+  const all = [...$("transcript").querySelectorAll(".word")];
+  const at = all.indexOf(word);
+  const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[event.key];
+  if (step) {
+    const next = all[Math.min(Math.max(at + step, 0), all.length - 1)];
+    word.tabIndex = -1;
+    next.tabIndex = 0;
+    next.focus();
+    event.preventDefault();
+  } else if (event.key === "Enter" || event.key === " ") {
+    seek(Number(word.dataset.start));
+    event.preventDefault();
+  }
 }
 
 function renderTurn(turn, speakers) {
@@ -291,7 +311,7 @@ function renderTurn(turn, speakers) {
 
 function renderWord(word) {
   const low = word.confidence < LOW_CONFIDENCE;
-  const span = el("span", { class: "word" + (low ? " low" : ""), text: word.word });
+  const span = el("span", { class: "word" + (low ? " low" : ""), text: word.word, tabIndex: -1 });
   span.dataset.start = word.startTime;
   span.dataset.end = word.endTime;
   span.title = formatTime(word.startTime) + " · confidence " + Math.round(word.confidence * 100) + "%";
@@ -360,6 +380,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("submit-form").addEventListener("submit", submit);
   $("refresh-jobs").addEventListener("click", refreshJobs);
   $("player").addEventListener("timeupdate", highlightPlaying);
+  $("transcript").addEventListener("keydown", wordKeys);
   $("player").hidden = true;
   for (const button of document.querySelectorAll("button.download")) {
     button.addEventListener("click", () => download(button.dataset.format));
