@@ -26,7 +26,7 @@ def _open_store(env: dict[str, str]) -> JobStore:
 
 def test_sweeper_once_queues_an_orphan_again(tmp_path: Path) -> None:
     env = base_env(tmp_path / "data")
-    assert json.loads(dsac("sweeper", "--once", env=env).stdout) == {"orphans": [], "callbacks": 0}
+    assert json.loads(dsac("sweeper", "--once", env=env).stdout) == {"orphans": [], "callbacks": []}
     store = _open_store(env)
     try:
         tenant = store.create_tenant("acme", ["media"])
@@ -37,7 +37,7 @@ def test_sweeper_once_queues_an_orphan_again(tmp_path: Path) -> None:
         assert store.claim("j1", lease_s=-1.0) is not None  # its worker died at once
         done = dsac("sweeper", "--once", env=env)
         assert done.returncode == 0, done.stderr
-        assert json.loads(done.stdout) == {"orphans": ["j1"], "callbacks": 0}
+        assert json.loads(done.stdout) == {"orphans": ["j1"], "callbacks": []}
         job = store.get_job("j1", None)
         assert (job.status, job.attempts, job.lease_id) == (JobStatus.QUEUED, 1, None)
     finally:

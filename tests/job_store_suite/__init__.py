@@ -8,6 +8,7 @@ Register assertion rewriting first: ``pytest.register_assert_rewrite("job_store_
 from __future__ import annotations
 
 from .callbacks import CallbackLogBehaviour, OutboxBehaviour
+from .claims import ClaimBehaviour
 from .fencing import FencingBehaviour
 from .helpers import FakeClock, make_job, migrate_in_processes, race, token
 from .lifecycle import LifecycleBehaviour
@@ -23,5 +24,6 @@ class JobStoreBehaviour(
     FencingBehaviour,
     CallbackLogBehaviour,
     OutboxBehaviour,
+    ClaimBehaviour,
 ):
     """Everything a job store must do, whatever its database."""

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from dsac_asr.config import DEFAULT_INTERNAL_BUCKET
 from dsac_asr.errors import TransientError
 from dsac_asr.jobs import runner
 from dsac_asr.jobs.migrations import migrate
@@ -121,7 +122,12 @@ def _in_thread(name: str, ctx: WorkerContext) -> tuple[threading.Thread, list[ob
 
 
 def _results(root: Path) -> list[str]:
-    return sorted(path.name for path in (root / "objects").rglob("decoded/*"))
+    """Every object written, as ``bucket/key`` (the result, the internal transcript)."""
+    objects = root / "objects"
+    return sorted(str(p.relative_to(objects)) for p in objects.rglob("*") if p.is_file())
+
+
+RESULTS = [f"{DEFAULT_INTERNAL_BUCKET}/{transcript_key('j1')}", f"media/{result_key('j1')}"]
 
 
 def test_the_heartbeat_keeps_the_lease_through_a_slow_download(
@@ -162,7 +168,7 @@ def test_a_claim_lost_during_a_slow_download_stops_and_writes_nothing(
     assert first.pipeline.runs == 0  # type: ignore[attr-defined]
     assert store.get_job("j1", None) == done
     assert (done.status, done.model_id, done.attempts) == (JobStatus.SUCCEEDED, "b", 2)
-    assert _results(tmp_path) == ["j1.json", "j1.transcript.json"]
+    assert _results(tmp_path) == RESULTS
     assert b"b" in second.objects.get_bytes("media", result_key("j1"))
 
 
@@ -184,8 +190,8 @@ def test_a_claim_lost_while_writing_its_result_deletes_nothing(
     thread.join(30)
     assert outcome == [JobStatus.CANCELLED]
     assert store.get_job("j1", None) == done and done.attempts == 2
-    assert _results(tmp_path) == ["j1.json", "j1.transcript.json"]
-    assert second.objects.exists("media", transcript_key("j1"))  # a's upload in flight
+    assert _results(tmp_path) == RESULTS
+    assert second.objects.exists(second.internal_bucket, transcript_key("j1"))  # a's, in flight
     assert b"b" in second.objects.get_bytes("media", result_key("j1"))  # a wrote no more
     assert first.objects.writes == 1  # type: ignore[attr-defined]
 

@@ -55,8 +55,8 @@ def sweep_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return {"requeued": done.get("orphans", []), **others}
 
 
-def sweep(services: ApiServices) -> dict[str, list[str] | int]:
-    """Run every sweep step once now; what each did."""
+def sweep(services: ApiServices) -> dict[str, list[str]]:
+    """Run every sweep step once now; what each acted on."""
     from dsac_asr.callbacks.sender import CallbackSettings
     from dsac_asr.jobs.sweeper import Sweeper, sweep_steps
 

@@ -14,17 +14,26 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dsac_asr.config import DEFAULT_INTERNAL_BUCKET
 from dsac_asr.egress import EgressPolicy, Timeouts
-from dsac_asr.errors import DsacError, NotFoundError, TransientError
+from dsac_asr.errors import DsacError, NotFoundError, ObjectInUseError, TransientError
 from dsac_asr.jobs.fetch import fetch_input
 from dsac_asr.jobs.lease import JobCancelled, LeaseKeeper
-from dsac_asr.jobs.model import Job, JobStatus, SourceKind
+from dsac_asr.jobs.model import Job, JobStatus
+from dsac_asr.jobs.results import (
+    delete_private_audio,
+    result_key,
+    transcript_key,
+    undo_results,
+    write_results,
+)
 from dsac_asr.jobs.store import JobStore
 from dsac_asr.jobs.workspace import job_workspace
 from dsac_asr.pipeline import Pipeline, TranscriptionOptions
 from dsac_asr.storage.base import ObjectStore
-from dsac_asr.transcript import OutputFormat, Transcript, render
-from dsac_asr.transcript.serialize import dumps
+from dsac_asr.transcript import Transcript
+
+__all__ = ["JobBatching", "WorkerContext", "result_key", "run_claimed", "run_job", "transcript_key"]
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +63,7 @@ class WorkerContext:
     egress: EgressPolicy = field(default_factory=EgressPolicy)
     fetch_timeouts: Timeouts = field(default_factory=lambda: Timeouts(10.0, 30.0, 3600.0))
     batching: JobBatching = field(default_factory=JobBatching)
-
-
-def result_key(job_id: str, tag: str | None = None) -> str:
-    """The seed's result key: ``decoded/<TAG>.json`` (the job id when no tag was given)."""
-    return f"decoded/{tag or job_id}.json"
-
-
-def transcript_key(job_id: str) -> str:
-    """Where the full transcript (for the other formats) is kept."""
-    return f"decoded/{job_id}.transcript.json"
+    internal_bucket: str = DEFAULT_INTERNAL_BUCKET  # transcripts, out of every client's reach
 
 
 def run_job(job_id: str, ctx: WorkerContext) -> JobStatus | None:
@@ -142,14 +142,12 @@ def _store_result(
     transcript outlives its job); if another claim took the job over, what it
     wrote is left alone.
     """
-    bucket, key = job.source.bucket, result_key(job.id, job.options.tag)
-    writes = {
-        transcript_key(job.id): dumps(transcript),
-        key: render(transcript, OutputFormat.JSON),
-    }
-    for written, data in writes.items():
-        lease.renew()
-        ctx.objects.put_bytes(bucket, written, data, "application/json")
+    try:
+        key = write_results(
+            ctx.store, ctx.objects, ctx.internal_bucket, job, transcript, lease.renew
+        )
+    except ObjectInUseError as exc:
+        return _fail(job, exc.code, exc.message, ctx)
     done = ctx.store.finish_success(
         job.id,
         job.lease_id or "",
@@ -161,8 +159,7 @@ def _store_result(
     )
     if done is None:
         if _gone_or_cancelled(job.id, ctx):
-            for written in writes:
-                ctx.objects.delete(bucket, written)
+            undo_results(ctx.store, ctx.objects, ctx.internal_bucket, job)
         return JobStatus.CANCELLED
     _delete_private_audio(job, ctx)
     return JobStatus.SUCCEEDED
@@ -188,5 +185,4 @@ def _fail(job: Job, code: str, message: str, ctx: WorkerContext) -> JobStatus:
 
 def _delete_private_audio(job: Job, ctx: WorkerContext) -> None:
     """Delete a private job's audio object (a URL source left nothing behind)."""
-    if job.options.private and job.source.kind is not SourceKind.URL and job.source.key:
-        ctx.objects.delete(job.source.bucket, job.source.key)
+    delete_private_audio(ctx.store, ctx.objects, job)

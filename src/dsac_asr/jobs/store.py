@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from dsac_asr.callbacks.outbox import CallbackOutbox, settle
 from dsac_asr.errors import InvalidOptionError, NotFoundError
+from dsac_asr.jobs.claims import ObjectClaims
 from dsac_asr.jobs.database import Clock, make_engine, utc_now
 from dsac_asr.jobs.model import Job, JobStatus
 from dsac_asr.jobs.rows import decode_cursor, encode_cursor, job_from_row, row_from_job
@@ -31,8 +32,9 @@ FINAL = frozenset(status.value for status in JobStatus if status.is_final)
 _NO_LEASE: dict[str, Any] = {"lease_until": None, "lease_id": None}
 
 
-class JobStore(TenantStore, CallbackOutbox, SweepTurns):
-    """Tenants, keys, jobs, their callbacks and the sweeper's turns in one SQL database."""
+class JobStore(TenantStore, CallbackOutbox, ObjectClaims, SweepTurns):
+    """Tenants, keys, jobs, their callbacks and objects, and the sweeper's turns in one
+    SQL database."""
 
     @classmethod
     def open(cls, database_url: str, *, clock: Clock = utc_now) -> JobStore:

@@ -38,16 +38,14 @@ from dsac_asr.storage.base import ObjectStore
 log = logging.getLogger(__name__)
 SWEEP_NAME = "main"
 Enqueue = Callable[[str], None]
-Done = Sequence[str] | int
-"""What a step did: the ids it acted on, or how many things."""
 
 
 @dataclass(frozen=True)
 class SweepStep:
-    """One chore of a sweep: ``run`` does it once and returns what it did."""
+    """One chore of a sweep: ``run`` does it once and returns the ids it acted on."""
 
     name: str
-    run: Callable[[], Done]
+    run: Callable[[], Sequence[str]]
 
 
 def requeue_orphans(store: JobStore, enqueue: Enqueue) -> list[str]:
@@ -96,22 +94,21 @@ class Sweeper:
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self.run, name="sweeper", daemon=True)
 
-    def sweep(self) -> dict[str, list[str] | int]:
-        """Run every step now (whoever's turn it is); what each one did."""
-        done: dict[str, list[str] | int] = {}
+    def sweep(self) -> dict[str, list[str]]:
+        """Run every step now (whoever's turn it is); what each one acted on."""
+        done: dict[str, list[str]] = {}
         for step in self.steps:
             try:
-                result = step.run()
-                done[step.name] = result if isinstance(result, int) else list(result)
+                done[step.name] = list(step.run())
             except DsacError as exc:
                 log.warning("sweep step %s failed: %s", step.name, exc.message)
             except Exception:  # a sweeper that dies silently is worse than a noisy one
                 log.exception("sweep step %s failed", step.name)
             if done.get(step.name):
-                log.info("sweep %s: %s", step.name, done[step.name])
+                log.info("sweep %s: %s", step.name, ", ".join(done[step.name]))
         return done
 
-    def sweep_if_due(self) -> dict[str, list[str] | int] | None:
+    def sweep_if_due(self) -> dict[str, list[str]] | None:
         """Sweep if it is this process's turn; None when another process has it."""
         try:
             if not self.store.take_sweep_turn(SWEEP_NAME, self.interval_s, self.holder):
