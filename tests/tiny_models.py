@@ -71,3 +71,35 @@ def tiny_wav2vec2(folder: Path, *, seed: int = 0) -> Path:
     tokenizer = {"unk_token": "<unk>", "pad_token": "<pad>", "word_delimiter_token": "|"}
     (folder / "tokenizer_config.json").write_text(json.dumps(tokenizer), encoding="utf-8")
     return folder
+
+
+def tiny_mms(folder: Path, languages: tuple[str, ...] = ("zul", "xho"), *, seed: int = 0) -> Path:
+    """A tiny MMS-style ``Wav2Vec2ForCTC``: shared weights plus one adapter per language
+    (``adapter.<code>.safetensors``, each with its own output layer) and a ``vocab.json``
+    holding one vocabulary per language, the first one letter shorter than the others."""
+    import torch
+    from safetensors.torch import save_file
+    from transformers import Wav2Vec2Config, Wav2Vec2ForCTC
+
+    torch.manual_seed(seed)
+    base = letter_vocabulary()
+    vocabularies = {
+        code: dict(list(base.items())[: len(base) - (index == 0)])
+        for index, code in enumerate(languages)
+    }
+    config = Wav2Vec2Config(
+        vocab_size=len(base), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=64, conv_dim=(32,) * 7, num_conv_pos_embeddings=16,
+        num_conv_pos_embedding_groups=2, pad_token_id=0, feat_extract_norm="layer",
+        do_stable_layer_norm=True, adapter_attn_dim=8,
+    )  # fmt: skip
+    model = Wav2Vec2ForCTC(config)
+    model.save_pretrained(folder)
+    for code, vocabulary in vocabularies.items():
+        model.lm_head = torch.nn.Linear(32, len(vocabulary))
+        weights = {
+            name: p.detach().clone().contiguous() for name, p in model._get_adapters().items()
+        }
+        save_file(weights, str(folder / f"adapter.{code}.safetensors"))
+    (folder / "vocab.json").write_text(json.dumps(vocabularies), encoding="utf-8")
+    return folder

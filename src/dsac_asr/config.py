@@ -25,6 +25,8 @@ DEFAULT_MAX_DECODED_MB = 1024.0
 # Channels recognised apart at most; a file with more is mixed to one channel while decoding.
 DEFAULT_MAX_CHANNELS = 2
 DECODER_MAX_CHANNELS = 8
+# The service's own bucket: full transcripts (transcripts/<job id>.json), never a client's.
+DEFAULT_INTERNAL_BUCKET = "dsac-internal"
 # Whisper windows (up to 30 s of speech each) decoded together; 0 or 1 decodes
 # sequentially (Whisper's own sliding window). Measured on 590 s of flite
 # speech, whisper-base int8, 2 cores, nothing else running, two runs each:
@@ -84,6 +86,7 @@ class Settings(BaseSettings):
     broker_url: str | None = None
     storage_url: str | None = None
     storage_root: Path | None = None
+    internal_bucket: str = DEFAULT_INTERNAL_BUCKET
     s3_endpoint_url: str | None = None
     s3_region: str | None = None
     job_lease_s: float = 60.0

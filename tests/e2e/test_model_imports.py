@@ -18,6 +18,8 @@ import pytest
 from service_harness import base_env, create_key, dsac_executable, running_service, wait_for_job
 from tiny_models import tiny_wav2vec2, tiny_whisper
 
+from dsac_asr.storage import LocalObjectStore
+
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow]
 
 
@@ -99,7 +101,9 @@ def test_transcribe_routes_the_language_to_the_imported_model(
 def test_the_service_routes_isizulu_to_the_imported_model(
     env: dict[str, str], english_wav: Path, tmp_path: Path
 ) -> None:
-    key = create_key(env, "acme")
+    key = create_key(env, "acme", "media")
+    objects = LocalObjectStore(Path(env["DSAC_DATA_DIR"]) / "objects")
+    objects.put_bytes("media", "in/fox.wav", english_wav.read_bytes(), "audio/wav")
     with running_service(env, tmp_path / "serve.log") as service, service.client(key) as api:
         listed = {m["id"]: m for m in api.get("/v1/models").json()["data"]}
         assert listed["zul-whisper-tiny"]["languages"] == ["zul"]
@@ -120,3 +124,17 @@ def test_the_service_routes_isizulu_to_the_imported_model(
             assert job["model"] == model
             result = api.get(f"/v1/jobs/{jobs[language]}/transcript", params={"format": "json"})
             check_times(_words(result.json()), _duration_s(english_wav))
+        seed = api.post("/legacy/decode", headers=_seed_headers(key, "zul"))
+        assert seed.status_code == 200, seed.text
+        job = wait_for_job(api, seed.json()["job_id"])
+        assert job["status"] == "succeeded" and job["model"] == "zul-whisper-tiny", job
+    assert "results" in json.loads(objects.get_bytes("media", "decoded/zul-tag.json"))
+
+
+def _seed_headers(key: str, language: str) -> dict[str, str]:
+    """The seed front end's submission headers (``DEC_LANG`` the language)."""
+    return {
+        "X_API_KEY": key, "DEC_LANG": language, "SR": "BB", "NUM_CHANNELS": "1", "SAC": "yes",
+        "DIA": "no", "BUCKET_NAME": "media", "OBJECT_PATH": "in/fox.wav", "USER_ID": "u-1",
+        "TAG": f"{language}-tag",
+    }  # fmt: skip

@@ -14,14 +14,16 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
-from speech import SENTENCES, concatenate_speech
-from tiny_models import tiny_wav2vec2
+from speech import SENTENCES, concatenate_speech, write_wav
+from tiny_models import LETTERS, tiny_mms, tiny_wav2vec2
 
 from dsac_asr.engines import RecognitionRequest, RecognizedSegment
 from dsac_asr.engines.ctc import CtcEngine, CtcOptions
 from dsac_asr.errors import ModelError
 from dsac_asr.models.ctc_import import import_ctc
+from dsac_asr.models.manifest import Band
 from dsac_asr.models.registry import ModelRegistry
+from dsac_asr.pipeline import Pipeline, TranscriptionOptions
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 RATE = 16000
@@ -159,3 +161,48 @@ def test_unusable_folders_are_refused_with_what_they_lack(checkpoint: Path, tmp_
     (whisper / "config.json").write_text('{"model_type": "whisper"}')
     with pytest.raises(ModelError, match="raw-waveform CTC models"):
         import_ctc(whisper, tmp_path / "models", model_id="x", language="zul")
+
+
+def test_an_mms_checkpoint_is_exported_with_the_adapter_of_the_language(tmp_path: Path) -> None:
+    source = tiny_mms(tmp_path / "mms")
+    zulu = import_ctc(source, tmp_path / "models", model_id="zul-mms", language="zul")
+    xhosa = import_ctc(source, tmp_path / "models", model_id="xho-mms", language="xho")
+    assert len((zulu.path / "tokens.txt").read_text().splitlines()) == len(LETTERS) + 4
+    assert len((xhosa.path / "tokens.txt").read_text().splitlines()) == len(LETTERS) + 5
+    clip = np.random.default_rng(0).normal(0, 0.1, 3 * RATE).astype(np.float32)
+    zulu_logits = CtcEngine(zulu)._run([clip])
+    assert zulu_logits.shape[-1] == len(LETTERS) + 4
+    with pytest.raises(ModelError, match="not sot"):
+        import_ctc(source, tmp_path / "models", model_id="sot-mms", language="sot")
+
+
+def test_a_stereo_call_gets_one_speaker_per_channel_through_the_pipeline(
+    checkpoint: Path, tmp_path: Path
+) -> None:
+    """An 8 kHz call (agent left, customer right) on a CTC model imported as narrowband."""
+    import_ctc(checkpoint, tmp_path / "models", model_id="zul-call", language="zul", band=Band.NB)
+    turns = [("slt" if i % 2 == 0 else "rms", text) for i, text in enumerate(SENTENCES[:6])]
+    mixed, spans = concatenate_speech(tmp_path, turns, 8000)
+    channels = [np.zeros_like(mixed), np.zeros_like(mixed)]
+    for index, (start_s, end_s) in enumerate(spans):
+        lo, hi = int(start_s * 8000), int(end_s * 8000)
+        channels[index % 2][lo:hi] = mixed[lo:hi]
+    path = write_wav(tmp_path / "call.wav", channels, 8000, codec="pcm_mulaw")
+    pipeline = Pipeline(ModelRegistry(tmp_path / "models"))
+    transcript = pipeline.transcribe(path, TranscriptionOptions(language="zul"))
+    assert transcript.model_id == "zul-call" and transcript.metadata["channels"] == "separate"
+    assert "notes" not in transcript.metadata  # the narrowband model fits the call
+    words = transcript.words
+    assert words and transcript.speakers == ["A", "B"]
+
+    def channel_at(time_s: float) -> str:
+        index = min(range(len(spans)), key=lambda i: _gap(spans[i], time_s))
+        return "AB"[index % 2]
+
+    right = sum(w.speaker == channel_at((w.start_s + w.end_s) / 2) for w in words)
+    assert right / len(words) >= 0.9
+    assert [w.start_s for w in words] == sorted(w.start_s for w in words)
+
+
+def _gap(span: tuple[float, float], time_s: float) -> float:
+    return max(span[0] - time_s, time_s - span[1], 0.0)

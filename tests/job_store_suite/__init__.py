@@ -8,6 +8,7 @@ Register assertion rewriting first: ``pytest.register_assert_rewrite("job_store_
 from __future__ import annotations
 
 from .callbacks import CallbackLogBehaviour, OutboxBehaviour
+from .claims import ClaimBehaviour
 from .helpers import FakeClock, make_job, migrate_in_processes, race
 from .lifecycle import LifecycleBehaviour
 from .tenants_and_jobs import JobBehaviour, TenantBehaviour
@@ -16,6 +17,11 @@ __all__ = ["FakeClock", "JobStoreBehaviour", "make_job", "migrate_in_processes",
 
 
 class JobStoreBehaviour(
-    TenantBehaviour, JobBehaviour, LifecycleBehaviour, CallbackLogBehaviour, OutboxBehaviour
+    TenantBehaviour,
+    JobBehaviour,
+    LifecycleBehaviour,
+    CallbackLogBehaviour,
+    OutboxBehaviour,
+    ClaimBehaviour,
 ):
     """Everything a job store must do, whatever its database."""

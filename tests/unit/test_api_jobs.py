@@ -328,10 +328,15 @@ def test_deleting_a_succeeded_job_removes_its_results(api: ApiHarness) -> None:
     tenant, headers = api.tenant("acme", ("calls",))
     job_id = submit(api, headers)
     finish_job(api, job_id, small_transcript())
-    keys = [result_key(job_id), transcript_key(job_id), f"uploads/{job_id}/call.wav"]
-    assert all(api.objects.exists("calls", key) for key in keys)
+    internal = api.settings.internal_bucket
+    objects = [
+        ("calls", result_key(job_id)),
+        (internal, transcript_key(job_id)),
+        ("calls", f"uploads/{job_id}/call.wav"),
+    ]
+    assert all(api.objects.exists(bucket, key) for bucket, key in objects)
     assert api.client.delete(f"/v1/jobs/{job_id}", headers=headers).status_code == 204
-    assert not any(api.objects.exists("calls", key) for key in keys)
+    assert not any(api.objects.exists(bucket, key) for bucket, key in objects)
     assert api.store.list_jobs(tenant.id) == ([], None)
 
 

@@ -49,7 +49,7 @@ def test_tokens_file_in_sherpa_layout(tmp_path: Path) -> None:
     path.write_text("<blk> 0\n  1\n\u2581a 2\n")
     tokens = read_tokens(path)
     assert tokens == ("<blk>", " ", "\u2581a") and find_blank(tokens) == 0
-    assert find_blank(("a", "<pad>")) == 1
+    assert find_blank(("<s>", "<pad>", "a")) == 0 and find_blank(("a", "<blank>")) == 1
     path.write_text("<blk> 0\na 2\n")
     with pytest.raises(ModelError, match="without gaps"):
         read_tokens(path)

@@ -173,6 +173,10 @@ def test_narrowband_whisper_and_ctc_models_still_take_16k_audio(tmp_path: Path) 
     _install(tmp_path, "zul-kaldi", languages=["zul"], band="nb", priority=-1)
     registry = ModelRegistry(tmp_path)
     assert registry.route(RouteRequest("zul", Band.NB)).sample_rate_hz == 16000
+    route = registry.route(RouteRequest("zul", Band.BB))
+    assert route.model.id == "zul-phone" and route.notes == (
+        "no 16 kHz model for zul: used zul-phone (trained on 8 kHz audio)",
+    )
     assert registry.route(RouteRequest("zul", Band.NB, model_id="zul-kaldi")).sample_rate_hz == 8000
 
 

@@ -60,6 +60,9 @@ def test_the_checkpoints_own_token_is_read_from_its_generation_config(checkpoint
     transcribe = 50359
     _generation_config(checkpoint, forced_decoder_ids=[[1, transcribe], [2, 50363]])
     assert choose_language_token(checkpoint, "zul", None) == "none"
+    _generation_config(checkpoint, forced_decoder_ids=[[1, None], [2, transcribe]])
+    with pytest.raises(InvalidOptionError, match="--language-token"):
+        choose_language_token(checkpoint, "zul", None)
 
 
 def test_a_folder_that_is_not_a_whisper_checkpoint_is_refused(

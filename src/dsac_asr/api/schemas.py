@@ -127,7 +127,7 @@ class JobOut(BaseModel):
             source=SourceOut(
                 kind=s.kind.value, bucket=s.bucket, key=s.key, url=s.url, filename=s.filename
             ),
-            result=ResultOut(bucket=s.bucket, key=job.result_key)
+            result=ResultOut(bucket=job.result_bucket, key=job.result_key)
             if succeeded and job.result_key
             else None,
             error=ErrorOut(code=job.error.code, message=job.error.message) if job.error else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
 from datetime import UTC, datetime
@@ -12,8 +13,9 @@ from dsac_asr.api.errors import ApiError
 from dsac_asr.api.schemas import JobOptionsIn, SourceIn
 from dsac_asr.diarization.backends import diarizer_for
 from dsac_asr.egress import check_url
-from dsac_asr.errors import DsacError, InvalidOptionError, TransientError
+from dsac_asr.errors import DsacError, InvalidOptionError, ObjectInUseError, TransientError
 from dsac_asr.jobs.model import Job, JobOptions, JobSource, JobStatus, SourceKind, Tenant
+from dsac_asr.jobs.results import claim_submission
 from dsac_asr.models.languages import normalize_language
 from dsac_asr.models.manifest import Band
 from dsac_asr.models.registry import RouteRequest
@@ -117,6 +119,20 @@ def source_from(given: SourceIn, tenant: Tenant, svc: ApiServices) -> JobSource:
     return JobSource(SourceKind.OBJECT, bucket, key=key, filename=key.rsplit("/", 1)[-1])
 
 
+def place_results(source: JobSource, options: JobOptions, tenant: Tenant) -> JobOptions:
+    """Results go beside the audio when the tenant may write that bucket, else to its
+    default bucket; a private job needs to write (delete) its audio's bucket (403)."""
+    if source.kind is not SourceKind.OBJECT or tenant.can_write(source.bucket):
+        return options
+    if options.private:
+        message = (
+            f"bucket {source.bucket!r} is granted read-only to this key: "
+            "a private job could not delete its audio"
+        )
+        raise ApiError(403, "bucket_read_only", message)
+    return dataclasses.replace(options, result_bucket=tenant.default_bucket)
+
+
 def store_upload(
     job_id: str, stream: BinaryIO, filename: str | None, tenant: Tenant, svc: ApiServices
 ) -> JobSource:
@@ -147,8 +163,10 @@ def queue_job(
         _discard_upload(source, svc)
         raise
     try:
+        claim_submission(svc.store, created)  # a TAG another live job uses: 409
         svc.enqueue(job_id)
-    except TransientError:
+    except (TransientError, ObjectInUseError):
+        svc.store.release_objects(job_id)
         svc.store.delete_job(job_id, tenant.id)
         _discard_upload(source, svc)
         raise

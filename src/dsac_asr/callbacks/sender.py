@@ -145,9 +145,9 @@ def _result_json(job: Job, objects: ObjectStore) -> bytes | None:
     if job.status is not JobStatus.SUCCEEDED or job.result_key is None:
         return None
     try:
-        return objects.get_bytes(job.source.bucket, job.result_key)
+        return objects.get_bytes(job.result_bucket, job.result_key)
     except NotFoundError as exc:
-        message = f"the result object {job.result_key} is missing from {job.source.bucket}"
+        message = f"the result object {job.result_key} is missing from {job.result_bucket}"
         raise NotFoundError(message) from exc
 
 

@@ -20,7 +20,8 @@ import numpy.typing as npt
 from dsac_asr.errors import ModelError
 
 WORD_START = "\u2581"
-BLANK_NAMES = ("<blk>", "<blank>", "<pad>", "<eps>")
+BLANK_NAMES = ("<blk>", "<eps>", "<blank>")
+"""sherpa-onnx's names for the blank, in its order; without one the blank is 0."""
 SKIPPED = frozenset({"<s>", "</s>", "<unk>", "<pad>", "<blk>", "<blank>", "<eps>", "<sil>"})
 
 
@@ -61,7 +62,8 @@ def read_tokens(path: Path) -> tuple[str, ...]:
 
 
 def find_blank(tokens: tuple[str, ...]) -> int:
-    """The id of the blank token: one named like a blank, else 0."""
+    """The id of the blank token as sherpa-onnx finds it: ``<blk>``, ``<eps>`` or
+    ``<blank>``, else 0 (Omnilingual ASR's blank is 0 although its tokens have ``<pad>``)."""
     for name in BLANK_NAMES:
         if name in tokens:
             return tokens.index(name)

@@ -12,16 +12,25 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dsac_asr.config import DEFAULT_INTERNAL_BUCKET
 from dsac_asr.egress import EgressPolicy, Timeouts
-from dsac_asr.errors import DsacError, NotFoundError, TransientError
+from dsac_asr.errors import DsacError, NotFoundError, ObjectInUseError, TransientError
 from dsac_asr.jobs.fetch import fetch_input
-from dsac_asr.jobs.model import Job, JobStatus, SourceKind
+from dsac_asr.jobs.model import Job, JobStatus
+from dsac_asr.jobs.results import (
+    delete_private_audio,
+    result_key,
+    transcript_key,
+    undo_results,
+    write_results,
+)
 from dsac_asr.jobs.store import JobStore
 from dsac_asr.jobs.workspace import job_workspace
 from dsac_asr.pipeline import Pipeline, TranscriptionOptions
 from dsac_asr.storage.base import ObjectStore
-from dsac_asr.transcript import OutputFormat, Transcript, render
-from dsac_asr.transcript.serialize import dumps
+from dsac_asr.transcript import Transcript
+
+__all__ = ["JobBatching", "WorkerContext", "result_key", "run_claimed", "run_job", "transcript_key"]
 
 log = logging.getLogger(__name__)
 HEARTBEAT_EVERY_S = 1.0
@@ -56,16 +65,7 @@ class WorkerContext:
     egress: EgressPolicy = field(default_factory=EgressPolicy)
     fetch_timeouts: Timeouts = field(default_factory=lambda: Timeouts(10.0, 30.0, 3600.0))
     batching: JobBatching = field(default_factory=JobBatching)
-
-
-def result_key(job_id: str, tag: str | None = None) -> str:
-    """The seed's result key: ``decoded/<TAG>.json`` (the job id when no tag was given)."""
-    return f"decoded/{tag or job_id}.json"
-
-
-def transcript_key(job_id: str) -> str:
-    """Where the full transcript (for the other formats) is kept."""
-    return f"decoded/{job_id}.transcript.json"
+    internal_bucket: str = DEFAULT_INTERNAL_BUCKET  # transcripts, out of every client's reach
 
 
 def run_job(job_id: str, ctx: WorkerContext) -> JobStatus | None:
@@ -134,9 +134,11 @@ def _store_result(
     cancelled or deleted meanwhile (no transcript outlives its job)."""
     if ctx.store.is_cancelled(job.id):
         return JobStatus.CANCELLED
-    bucket, key = job.source.bucket, result_key(job.id, job.options.tag)
-    ctx.objects.put_bytes(bucket, transcript_key(job.id), dumps(transcript), "application/json")
-    ctx.objects.put_bytes(bucket, key, render(transcript, OutputFormat.JSON), "application/json")
+    try:
+        key = write_results(ctx.store, ctx.objects, ctx.internal_bucket, job, transcript)
+    except ObjectInUseError as exc:
+        _fail(job, exc.code, exc.message, ctx)
+        return JobStatus.FAILED
     try:
         done = ctx.store.finish_success(
             job.id,
@@ -149,8 +151,7 @@ def _store_result(
     except NotFoundError:
         done = None
     if done is None or done.status is not JobStatus.SUCCEEDED:
-        for written in (key, transcript_key(job.id)):
-            ctx.objects.delete(bucket, written)
+        undo_results(ctx.store, ctx.objects, ctx.internal_bucket, job)
         return JobStatus.CANCELLED
     _delete_private_audio(job, ctx)
     return JobStatus.SUCCEEDED
@@ -165,8 +166,7 @@ def _fail(job: Job, code: str, message: str, ctx: WorkerContext) -> None:
 
 def _delete_private_audio(job: Job, ctx: WorkerContext) -> None:
     """Delete a private job's audio object (a URL source left nothing behind)."""
-    if job.options.private and job.source.kind is not SourceKind.URL and job.source.key:
-        ctx.objects.delete(job.source.bucket, job.source.key)
+    delete_private_audio(ctx.store, ctx.objects, job)
 
 
 class _Heartbeat:

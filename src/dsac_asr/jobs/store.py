@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from dsac_asr.callbacks.outbox import CallbackOutbox, settle
 from dsac_asr.errors import InvalidOptionError, NotFoundError
+from dsac_asr.jobs.claims import ObjectClaims
 from dsac_asr.jobs.database import Clock, make_engine, utc_now
 from dsac_asr.jobs.model import Job, JobStatus
 from dsac_asr.jobs.rows import decode_cursor, encode_cursor, job_from_row, row_from_job
@@ -28,7 +29,7 @@ ACTIVE = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
 FINAL = frozenset(status.value for status in JobStatus if status.is_final)
 
 
-class JobStore(TenantStore, CallbackOutbox):
+class JobStore(TenantStore, CallbackOutbox, ObjectClaims):
     """Tenants, keys and jobs in one SQL database."""
 
     @classmethod

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -146,3 +147,17 @@ class CallbackEventRow(Base):
     claimed_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+
+
+class ObjectClaimRow(Base):
+    """Which job owns an object the service wrote (a seed result, an upload, a transcript):
+    only that job may delete it, and no other live job may write it."""
+
+    __tablename__ = "object_claims"
+
+    bucket: Mapped[str] = mapped_column(String(255), primary_key=True)
+    key: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(128), index=True)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    claimed_at: Mapped[datetime]
+    written: Mapped[bool] = mapped_column(Boolean, default=False)

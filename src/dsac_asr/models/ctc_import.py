@@ -89,12 +89,17 @@ def _onnx_settings(source: Path, onnx: Path, normalize: bool | None) -> CtcSetti
 
 
 def _copier(onnx: Path, tokens: Path) -> Any:
+    """Copies the network, its tokens, and weights kept outside the graph (models over
+    2 GB: ``model.weights``, ``model.onnx.data``...)."""
+    outside = [
+        path
+        for path in onnx.parent.iterdir()
+        if path.is_file() and path.name.startswith("model") and path.suffix != ".onnx"
+    ]
+
     def build(staging: Path) -> None:
-        for path in (onnx, tokens):
+        for path in (onnx, tokens, *outside):
             shutil.copyfile(path, staging / path.name)
-        data = onnx.with_name(onnx.name + ".data")
-        if data.is_file():  # weights kept outside the graph (models over 2 GB)
-            shutil.copyfile(data, staging / data.name)
 
     return build
 
@@ -125,13 +130,18 @@ def _checkpoint_settings(
     tokenizer = read_json(source / "tokenizer_config.json")
     extractor = read_json(source / "preprocessor_config.json")
     pad = config.get("pad_token_id")
-    blank = int(pad) if isinstance(pad, int) else find_blank(tuple(vocabulary))
+    blank = int(pad) if isinstance(pad, int) else _named_pad(vocabulary)
     return CtcSettings(
         model_file=ONNX_NAMES[0] if quantize else ONNX_NAMES[1],
         blank_id=blank,
         word_delimiter=str(tokenizer.get("word_delimiter_token") or "|"),
         normalize=bool(extractor.get("do_normalize", True)) if normalize is None else normalize,
     )
+
+
+def _named_pad(vocabulary: list[str]) -> int:
+    """wav2vec2's blank is its pad token."""
+    return vocabulary.index("<pad>") if "<pad>" in vocabulary else find_blank(tuple(vocabulary))
 
 
 def checkpoint_vocabulary(source: Path, language: str) -> list[str]:

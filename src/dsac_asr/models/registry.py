@@ -164,13 +164,20 @@ def _route_to(model: InstalledModel, request: RouteRequest) -> Route:
     notes: list[str] = []
     model_band = model.manifest.band
     if model_band is not request.band:
-        how = "upsampled" if model_band is Band.BB else "downsampled"
-        notes.append(
-            f"no {request.band.sample_rate_hz // 1000} kHz model for {request.language}: "
-            f"used {model.id} ({model_band.sample_rate_hz // 1000} kHz) on {how} audio"
-        )
+        notes.append(_band_note(model, request))
     domain = request.domain.upper() if request.domain else None
     return Route(model=model, language=request.language, notes=tuple(notes), domain=domain)
+
+
+def _band_note(model: InstalledModel, request: RouteRequest) -> str:
+    """What a request got instead of a model of its band."""
+    model_band = model.manifest.band
+    wanted = f"no {request.band.sample_rate_hz // 1000} kHz model for {request.language}"
+    trained = f"{model_band.sample_rate_hz // 1000} kHz"
+    if model.manifest.sample_rate_hz != model_band.sample_rate_hz:  # hears 16 kHz either way
+        return f"{wanted}: used {model.id} (trained on {trained} audio)"
+    how = "upsampled" if model_band is Band.BB else "downsampled"
+    return f"{wanted}: used {model.id} ({trained}) on {how} audio"
 
 
 def _describe(models: list[InstalledModel]) -> str:

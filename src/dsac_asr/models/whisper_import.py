@@ -5,7 +5,8 @@ The checkpoint folder (``config.json``, ``model.safetensors`` or
 converted by CTranslate2's own ``TransformersConverter`` (int8 by default)
 into a model folder faster-whisper loads, with ``tokenizer.json`` beside it
 (generated from ``vocab.json``/``merges.txt`` when the checkpoint has none:
-faster-whisper would otherwise fetch one at run time).
+faster-whisper would otherwise fetch one at run time). A folder already
+converted for faster-whisper (``model.bin`` + ``tokenizer.json``) is copied.
 
 Whisper's tokenizer has no token for isiZulu, isiXhosa, Sesotho, Setswana,
 Sepedi, siSwati, Tshivenda, Xitsonga or isiNdebele, so a fine-tune for one
@@ -63,7 +64,9 @@ def import_whisper(
     language = normalize_language(language)
     if quantization not in QUANTIZATIONS:
         raise InvalidOptionError(f"quantization must be one of {', '.join(QUANTIZATIONS)}")
-    check_checkpoint(hf_dir)
+    converted = is_ctranslate2(hf_dir)
+    if not converted:
+        check_checkpoint(hf_dir)
     token = choose_language_token(hf_dir, language, language_token)
     manifest = new_manifest(
         id=model_id,
@@ -71,15 +74,35 @@ def import_whisper(
         languages=[language],
         band=band,
         domain=domain,
-        version=quantization,
+        version="ctranslate2" if converted else quantization,
         source=f"whisper-import:{hf_dir}",
-        description=f"Whisper fine-tune imported from {hf_dir.name} ({quantization})",
+        description=f"Whisper fine-tune imported from {hf_dir.name}",
         language_token=token,
     )
     target = models_root / model_id
     check_free(target, replace)
-    install(target, manifest, lambda staging: convert_whisper(hf_dir, staging, quantization))
+    if converted:
+        install(target, manifest, lambda staging: copy_converted(hf_dir, staging))
+    else:
+        install(target, manifest, lambda staging: convert_whisper(hf_dir, staging, quantization))
     return InstalledModel(manifest=manifest, path=target)
+
+
+def is_ctranslate2(folder: Path) -> bool:
+    """True for a folder already converted for faster-whisper (``model.bin``); it must
+    hold ``tokenizer.json`` too, which faster-whisper would otherwise fetch."""
+    if not (folder / "model.bin").is_file():
+        return False
+    if not (folder / "tokenizer.json").is_file():
+        raise ModelError(f"{folder} has model.bin but no tokenizer.json beside it")
+    return True
+
+
+def copy_converted(source: Path, out: Path) -> None:
+    """Copy a CTranslate2 Whisper folder's files (weights, configs, vocabulary)."""
+    for path in source.iterdir():
+        if path.is_file() and path.suffix in (".bin", ".json", ".txt"):
+            shutil.copyfile(path, out / path.name)
 
 
 def check_checkpoint_files(folder: Path, tokenizer_files: tuple[str, ...]) -> None:
@@ -150,7 +173,7 @@ def _trained_token(hf_dir: Path, vocabulary: dict[str, int]) -> str | None:
     if isinstance(language, str) and language:
         return _language_code(language)
     forced = dict(config.get("forced_decoder_ids") or [])
-    if 1 in forced:
+    if forced.get(1) is not None:
         by_id = {token_id: text for text, token_id in vocabulary.items()}
         first = by_id.get(forced[1], "")
         return NO_LANGUAGE_TOKEN if first in ("<|transcribe|>", "<|translate|>") else _bare(first)
