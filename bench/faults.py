@@ -8,17 +8,18 @@ queue) on loopback:
 
 1. makes ``--jobs`` short synthetic clips (3-6 s, flite voices) and submits them
    all at once, each with a ``callback_url`` on a loopback receiver that is down
-   (nothing listens on its port) for the first ``--down-s`` seconds;
+   (nothing listens on its port) until ``--down-s`` seconds after the first job
+   finished (so callbacks wait for it whatever the machine's speed);
 2. while jobs run, kills -9 a worker pool process at random moments
    (``--kills`` times, 3-10 s apart; Celery starts a new one, the job's lease
    expires and the sweeper puts it back), and once, halfway through the
-   receiver's outage, kills -9 the whole service (serve, its worker and pool)
-   and starts it again on the same data dir. A pool process is killed only
-   while it is not idle in its read of the task queue: one killed there dies
-   holding billiard's queue read lock (``SimpleQueue.get_payload``), and every
-   pool process after it waits for that lock forever, a worker hang outside
-   dsac-asr's code (``--kill-idle`` kills regardless, to show it: the run then
-   stops with ``stalled``);
+   receiver's outage (callbacks are waiting), kills -9 the whole service
+   (serve, its worker and pool) and starts it again on the same data dir.
+   A pool process is killed only while it is not idle in its read of the task
+   queue: one killed there dies holding billiard's queue read lock
+   (``SimpleQueue.get_payload``), and every pool process after it waits for
+   that lock forever, a worker hang outside dsac-asr's code (``--kill-idle``
+   kills regardless, to show it: the run then stops with ``stalled``);
 3. when every job is final and the receiver is up, waits for the callbacks.
 
 Printed (each must be 0): jobs lost (not succeeded), results duplicated (more
@@ -183,14 +184,17 @@ def inject_faults(
     rng = random.Random(args.seed)
     started = time.monotonic()
     next_kill = started + rng.uniform(3, 10)
-    kills, service_killed_at, stalled = 0, None, False
+    kills, service_killed_at, stalled, receiver_up_at = 0, None, False, None
     deadline = started + args.timeout_s
     progress = (0, time.monotonic())  # (final jobs, when that count last changed)
+    first_final: float | None = None  # the outage lasts down_s from here
     while time.monotonic() < deadline:
         now = time.monotonic() - started
-        if receiver.server is None and now >= args.down_s:
+        outage_s = None if first_final is None else now - first_final
+        if receiver.server is None and outage_s is not None and outage_s >= args.down_s:
             receiver.start()
-        if service_killed_at is None and now >= args.down_s / 2:
+            receiver_up_at = round(now, 1)
+        if service_killed_at is None and outage_s is not None and outage_s >= args.down_s / 2:
             run.kill_everything_and_restart()
             service_killed_at = round(now, 1)
         elif (
@@ -202,6 +206,8 @@ def inject_faults(
             next_kill = time.monotonic() + rng.uniform(3, 10)
         jobs = run.jobs()
         final = sum(1 for i in ids if jobs.get(i, {}).get("status") in FINAL)
+        if final and first_final is None:
+            first_final = now
         if final == len(ids) and receiver.server is not None:
             break
         if final != progress[0]:
@@ -212,8 +218,12 @@ def inject_faults(
         time.sleep(0.5)
     if receiver.server is None:
         receiver.start()
-    return {"pool_kills": kills, "service_killed_at_s": service_killed_at, "stalled": stalled,
-            "all_final_at_s": round(time.monotonic() - started, 1)}  # fmt: skip
+    return {
+        "pool_kills": kills, "service_killed_at_s": service_killed_at, "stalled": stalled,
+        "first_job_final_at_s": None if first_final is None else round(first_final, 1),
+        "receiver_up_at_s": receiver_up_at,
+        "all_final_at_s": round(time.monotonic() - started, 1),
+    }  # fmt: skip
 
 
 def wait_for_callbacks(run: Run, receiver: Receiver, ids: list[str], timeout_s: float) -> float:
