@@ -124,14 +124,18 @@ def finish_job(harness: ApiHarness, job_id: str, transcript: Transcript) -> Job:
         raise RuntimeError(f"job {job_id} could not be claimed")
     internal = harness.settings.internal_bucket
     key = write_results(harness.store, harness.objects, internal, job, transcript)
-    return harness.store.finish_success(
+    done = harness.store.finish_success(
         job_id,
+        job.lease_id or "",
         result_key=key,
         duration_s=transcript.duration_s,
         processing_s=0.5,
         model_id=transcript.model_id,
         transcript_metadata=dict(transcript.metadata),
     )
+    if done is None:
+        raise RuntimeError(f"job {job_id} was taken from its claim")
+    return done
 
 
 def raw_upload(filename: bytes, data: bytes, **fields: str) -> tuple[bytes, str]:

@@ -14,7 +14,7 @@ from dsac_asr import __version__
 from dsac_asr.cli_keys import keys_app
 from dsac_asr.cli_models import models_app
 from dsac_asr.cli_output import OutputTarget, ProgressBar
-from dsac_asr.cli_service import api, serve, worker
+from dsac_asr.cli_service import api, serve, sweeper, worker
 from dsac_asr.config import Settings
 from dsac_asr.diarization.backends import diarizer_for
 from dsac_asr.errors import DsacError, InvalidOptionError
@@ -31,6 +31,7 @@ app.add_typer(keys_app, name="keys")
 app.command()(serve)
 app.command()(worker)
 app.command()(api)
+app.command()(sweeper)
 stderr = Console(stderr=True, highlight=False)
 
 

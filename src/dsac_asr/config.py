@@ -90,6 +90,7 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = None
     s3_region: str | None = None
     job_lease_s: float = 60.0
+    sweep_interval_s: float | None = Field(default=None, gt=0)
     max_transient_retries: int = 5
     max_job_attempts: int = 3
     max_active_jobs_per_tenant: int = 100
@@ -126,6 +127,11 @@ class Settings(BaseSettings):
     def resolved_broker_url(self) -> str:
         """``DSAC_BROKER_URL``, or the embedded filesystem transport under the data dir."""
         return self.broker_url or "filesystem://"
+
+    @property
+    def resolved_sweep_interval_s(self) -> float:
+        """How often the sweeper runs: ``DSAC_SWEEP_INTERVAL_S``, or a quarter of the lease."""
+        return self.sweep_interval_s or max(self.job_lease_s / 4, 0.5)
 
     @property
     def queue_dir(self) -> Path:

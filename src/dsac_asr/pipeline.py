@@ -24,7 +24,7 @@ from dsac_asr.engines import (
     RecognizedSegment,
     load_engine,
 )
-from dsac_asr.errors import InvalidOptionError
+from dsac_asr.errors import DsacError, InvalidOptionError
 from dsac_asr.models.languages import MULTILINGUAL, SOUTH_AFRICAN, normalize_language
 from dsac_asr.models.manifest import Band
 from dsac_asr.models.registry import ModelRegistry, Route, RouteRequest
@@ -115,13 +115,33 @@ class Pipeline:
         )
         separate = choose_separate(options.channels, info, audio)
         engine = self.engine_for(route.model, self.engine_options)
-        request = _recognition_request(route)
+        request = self._with_delegates(_recognition_request(route), route)
         turns = _speaker_turns(self.diarizer, audio, options, separate)
         segments = _with_speakers(_recognize(engine, audio, request, separate, report), turns)
         report(1.0)
         assembled = _assemble(segments, route, info, audio, separate)
         transcript = _noted_speakers(assembled, turns, separate)
         return self._punctuation(transcript, route, options.punctuate)
+
+    def _with_delegates(self, request: RecognitionRequest, route: Route) -> RecognitionRequest:
+        """A multilingual request with, for each candidate language, the Whisper model made
+        for it when one is installed (it decodes the regions identified as that language;
+        loaded directly, never through a pool: it runs inside the routed engine's call)."""
+        if not request.candidate_languages:
+            return request
+        return replace(request, delegates=tuple(self._delegates(request, route)))
+
+    def _delegates(self, request: RecognitionRequest, route: Route) -> list[tuple[str, Engine]]:
+        found: list[tuple[str, Engine]] = []
+        for language in request.candidate_languages:
+            wanted = RouteRequest(language, route.model.manifest.band, route.domain)
+            try:
+                model = self.registry.route(wanted).model
+            except DsacError:
+                continue
+            if model.id != route.model.id and model.manifest.engine == "whisper":
+                found.append((language, load_engine(model, self.engine_options)))
+        return found
 
     def _punctuation(self, transcript: Transcript, route: Route, punctuate: bool) -> Transcript:
         """Plain words without ``punctuate``; else punctuation restored where the engine

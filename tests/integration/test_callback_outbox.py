@@ -86,12 +86,15 @@ def _finished_job(
         created_at=datetime(2026, 1, 1, tzinfo=UTC),
     )
     store.create_job(job)
-    store.claim(job.id, 60)
+    claimed = store.claim(job.id, 60)
+    assert claimed is not None and claimed.lease_id is not None
     objects.put_bytes("calls", "decoded/j1.json", RESULT, "application/json")
-    return store.finish_success(
-        job.id, result_key="decoded/j1.json", duration_s=1.0, processing_s=0.1,
-        model_id="m", transcript_metadata={},
+    done = store.finish_success(
+        job.id, claimed.lease_id, result_key="decoded/j1.json", duration_s=1.0,
+        processing_s=0.1, model_id="m", transcript_metadata={},
     )  # fmt: skip
+    assert done is not None
+    return done
 
 
 def _answers(*statuses: int, body: bytes = b"") -> object:

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from .callbacks import CallbackLogBehaviour, OutboxBehaviour
 from .claims import ClaimBehaviour
-from .helpers import FakeClock, make_job, migrate_in_processes, race
+from .fencing import FencingBehaviour
+from .helpers import FakeClock, make_job, migrate_in_processes, race, token
 from .lifecycle import LifecycleBehaviour
 from .tenants_and_jobs import JobBehaviour, TenantBehaviour
 
-__all__ = ["FakeClock", "JobStoreBehaviour", "make_job", "migrate_in_processes", "race"]
+__all__ = ["FakeClock", "JobStoreBehaviour", "make_job", "migrate_in_processes", "race", "token"]
 
 
 class JobStoreBehaviour(
     TenantBehaviour,
     JobBehaviour,
     LifecycleBehaviour,
+    FencingBehaviour,
     CallbackLogBehaviour,
     OutboxBehaviour,
     ClaimBehaviour,

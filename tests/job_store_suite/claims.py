@@ -30,7 +30,7 @@ class ClaimBehaviour(Tenants):
         for tenant, job_id in ((acme, "a"), (acme, "b"), (globex, "g")):
             store.create_job(make_job(tenant, job_id))
         store.claim_object("calls", TAGGED, "a", acme.id, written=True)
-        store.finish_failure("a", "not_media", "no")
+        store.finish_failure("a", "not_media", "no", lease_id=None)  # queued: no claim
         assert store.get_job("a", None).status is JobStatus.FAILED
         with pytest.raises(ObjectInUseError):
             store.claim_object("calls", TAGGED, "g", globex.id)

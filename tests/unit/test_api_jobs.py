@@ -79,8 +79,12 @@ def test_finished_job_shows_its_result(api: ApiHarness) -> None:
 def test_failed_job_shows_its_error(api: ApiHarness) -> None:
     _, headers = api.tenant("acme")
     job_id = submit(api, headers)
-    api.store.claim(job_id, 60.0)
-    api.store.finish_failure(job_id, "not_media", "the file is not audio")
+    claimed = api.store.claim(job_id, 60.0)
+    assert claimed is not None
+    failed = api.store.finish_failure(
+        job_id, "not_media", "the file is not audio", lease_id=claimed.lease_id
+    )
+    assert failed is not None
     body = api.client.get(f"/v1/jobs/{job_id}", headers=headers).json()
     assert body["status"] == "failed"
     assert body["error"] == {"code": "not_media", "message": "the file is not audio"}

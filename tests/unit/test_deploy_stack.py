@@ -215,3 +215,15 @@ def test_the_job_store_is_private_encrypted_postgresql(template: dict[str, Any])
     assert database["StorageEncrypted"] is True
     assert database["PubliclyAccessible"] is False
     assert "resolve:secretsmanager" in database["MasterUserPassword"]["Fn::Sub"]
+
+
+def test_orphaned_jobs_are_swept_by_workers_and_every_minute(template: dict[str, Any]) -> None:
+    """Workers sweep (the default of `dsac-asr worker`, not turned off), and the scheduled
+    sweeper covers the time no worker runs, at EventBridge's shortest period."""
+    task = resources(template, "AWS::ECS::TaskDefinition")["WorkerTaskDefinition"]
+    (container,) = task["ContainerDefinitions"]
+    assert container["Command"][0] == "worker" and "--no-sweep" not in container["Command"]
+    schedule = resources(template, "AWS::Events::Rule")["SweeperSchedule"]
+    assert schedule["ScheduleExpression"] == "rate(1 minute)"
+    sweeper = resources(template, "AWS::Lambda::Function")["SweeperFunction"]
+    assert sweeper["ImageConfig"]["Command"] == ["dsac_asr.api.aws_lambda.sweep_handler"]

@@ -48,19 +48,32 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def sweep_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Scheduled (EventBridge): put jobs whose worker stopped mid-job back on the queue.
+    """Scheduled (EventBridge): run the sweeper once (jobs whose worker stopped
+    mid-job go back on the queue, and the rest of ``sweep_steps``).
 
-    ``dsac-asr serve`` does this in-process; with only ``api`` and ``worker``
-    processes (the AWS stack) this scheduled function does it instead.
+    Running workers sweep too; this covers the time when none runs (workers
+    scaled to zero while the last one's job was orphaned).
     """
-    return {"requeued": sweep_orphans(_environment_services())}
+    done = sweep(_environment_services())
+    others = {name: ids for name, ids in done.items() if name != "orphans"}
+    return {"requeued": done.get("orphans", []), **others}
+
+
+def sweep(services: ApiServices) -> dict[str, list[str]]:
+    """Run every sweep step once now; what each acted on."""
+    from dsac_asr.callbacks.sender import CallbackSettings
+    from dsac_asr.jobs.sweeper import Sweeper, sweep_steps
+
+    callbacks = CallbackSettings.from_settings(services.settings)
+    steps = sweep_steps(services.store, services.enqueue, services.objects, callbacks)
+    return Sweeper(services.store, steps, interval_s=60.0).sweep()
 
 
 def sweep_orphans(services: ApiServices) -> list[str]:
-    """Re-enqueue running jobs whose lease expired; their ids."""
-    from dsac_asr.jobs.sweeper import OrphanSweeper
+    """Queue again the running jobs whose lease expired; their ids."""
+    from dsac_asr.jobs.sweeper import requeue_orphans
 
-    return OrphanSweeper(services.store, services.enqueue, interval_s=60.0).requeue()
+    return requeue_orphans(services.store, services.enqueue)
 
 
 @functools.cache

@@ -30,6 +30,7 @@ from dsac_asr.engines.base import (
 )
 from dsac_asr.engines.joint import JointSpeech, TimeMap, join_speech
 from dsac_asr.engines.language_id import (
+    delegating,
     identifiable,
     language_regions,
     recognize_by_region,
@@ -327,7 +328,7 @@ class WhisperEngine:
             SAMPLE_RATE_HZ,
             replace(request, candidate_languages=candidates),
             self.language_scores,
-            self._recognize_regions,
+            delegating(self._recognize_regions, request),
             on_progress,
         )
 

@@ -91,6 +91,8 @@ class Job:
     error: JobError | None = None
     attempts: int = 0
     transcript_metadata: dict[str, str] = field(default_factory=dict)
+    lease_id: str | None = None
+    """The token of the claim running the job (None unless running); see ``JobStore.claim``."""
 
     @property
     def result_bucket(self) -> str:

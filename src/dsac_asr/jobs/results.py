@@ -14,6 +14,8 @@ no job claims.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dsac_asr.errors import NotFoundError
 from dsac_asr.jobs.claims import ObjectClaims
 from dsac_asr.jobs.model import Job, SourceKind
@@ -54,15 +56,21 @@ def write_results(
     internal_bucket: str,
     job: Job,
     transcript: Transcript,
+    before_write: Callable[[], None] = lambda: None,
 ) -> str:
-    """Claim and write the job's transcript and seed result; return the result's key."""
+    """Claim and write the job's transcript and seed result; return the result's key.
+
+    ``before_write`` runs before each object is written (a worker renews its lease
+    there, and stops if its claim on the job was lost)."""
     key = result_key(job.id, job.options.tag)
     claims.claim_object(job.result_bucket, key, job.id, job.tenant_id, written=True)
     claims.claim_object(
         internal_bucket, transcript_key(job.id), job.id, job.tenant_id, written=True
     )
+    before_write()
     body = dumps(transcript)
     objects.put_bytes(internal_bucket, transcript_key(job.id), body, "application/json")
+    before_write()
     seed = render(transcript, OutputFormat.JSON)
     objects.put_bytes(job.result_bucket, key, seed, "application/json")
     return key

@@ -74,6 +74,7 @@ def job_from_row(row: JobRow) -> Job:
         error=error,
         attempts=row.attempts,
         transcript_metadata=dict(row.transcript_metadata),
+        lease_id=row.lease_id,
     )
 
 
@@ -106,6 +107,7 @@ def row_from_job(job: Job) -> JobRow:
         error_code=job.error.code if job.error else None,
         error_message=job.error.message if job.error else None,
         transcript_metadata=dict(job.transcript_metadata),
+        lease_id=job.lease_id,
     )
 
 

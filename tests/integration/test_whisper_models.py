@@ -16,7 +16,7 @@ from dsac_asr.errors import ModelError
 from dsac_asr.models.manifest import Band
 from dsac_asr.models.registry import ModelRegistry, RouteRequest
 from dsac_asr.models.whisper_import import import_whisper
-from dsac_asr.pipeline import Pipeline, TranscriptionOptions
+from dsac_asr.pipeline import Pipeline, TranscriptionOptions, _recognition_request
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -75,3 +75,18 @@ def test_a_converted_folder_is_copied_and_one_without_tokenizer_refused(
         import_whisper(converted.path, tmp_path / "c", model_id="w3", language="afr")
     with pytest.raises(ModelError, match="already exists"):
         import_whisper(checkpoint, tmp_path / "a", model_id="w", language="afr")
+
+
+def test_multilingual_mode_hands_a_language_to_the_model_made_for_it(
+    checkpoint: Path, tmp_path: Path, english_wav: Path
+) -> None:
+    import_whisper(checkpoint, tmp_path, model_id="afr-w", language="afr")
+    pipeline = Pipeline(ModelRegistry(tmp_path))
+    route = pipeline.registry.route(RouteRequest("mul", Band.BB))
+    assert route.model.id == "whisper-base"
+    request = pipeline._with_delegates(_recognition_request(route), route)
+    assert [(code, getattr(engine, "model_id", None)) for code, engine in request.delegates] == [
+        ("afr", "afr-w")
+    ]
+    transcript = pipeline.transcribe(english_wav, TranscriptionOptions(language="mul"))
+    assert transcript.model_id == "whisper-base" and "fox" in transcript.text.lower()
