@@ -6,7 +6,9 @@ scheduled orphan sweeper. The services are opened once per Lambda environment
 (on the first event) from ``DSAC_*`` variables, like ``dsac-asr api``. One extra:
 ``DSAC_DB_SECRET_ARN`` names a Secrets Manager secret (RDS's JSON, with a
 ``password``) that PostgreSQL gets as ``PGPASSWORD``, so the password is in
-neither ``DSAC_DATABASE_URL`` nor the function's configuration.
+neither ``DSAC_DATABASE_URL`` nor the function's configuration; likewise
+``DSAC_SECRET_KEY_ARN`` names the secret (JSON, with a ``key``) that becomes
+``DSAC_SECRET_KEY``, the server key sealing callback secrets, shared with the workers.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from dsac_asr.errors import DsacError, MissingExtraError, TransientError
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 SECRET_ARN_VARIABLE = "DSAC_DB_SECRET_ARN"
 PASSWORD_VARIABLE = "PGPASSWORD"
+SEALING_KEY_ARN_VARIABLE = "DSAC_SECRET_KEY_ARN"
+SEALING_KEY_VARIABLE = "DSAC_SECRET_KEY"
 
 
 def make_handler(app: FastAPI) -> LambdaHandler:
@@ -79,6 +83,7 @@ def _environment_services() -> ApiServices:
     from dsac_asr.config import Settings
 
     load_database_password(os.environ)
+    load_sealing_key(os.environ)
     return services_from_settings(Settings())
 
 
@@ -98,8 +103,23 @@ def load_database_password(
         environ[PASSWORD_VARIABLE] = (fetch or fetch_secret_password)(arn)
 
 
+def load_sealing_key(
+    environ: MutableMapping[str, str], fetch: Callable[[str], str] | None = None
+) -> None:
+    """Set ``DSAC_SECRET_KEY`` from the secret ``DSAC_SECRET_KEY_ARN`` names, unless already
+    set: every process that seals or opens callback secrets must use the same key."""
+    arn = environ.get(SEALING_KEY_ARN_VARIABLE)
+    if arn and SEALING_KEY_VARIABLE not in environ:
+        environ[SEALING_KEY_VARIABLE] = (fetch or functools.partial(fetch_secret_field, "key"))(arn)
+
+
 def fetch_secret_password(arn: str) -> str:
     """The ``password`` of a Secrets Manager secret holding JSON (as RDS writes it)."""
+    return fetch_secret_field("password", arn)
+
+
+def fetch_secret_field(field: str, arn: str) -> str:
+    """The text of ``field`` in a Secrets Manager secret holding a JSON object."""
     try:
         import boto3
         from botocore.exceptions import BotoCoreError, ClientError
@@ -110,9 +130,9 @@ def fetch_secret_password(arn: str) -> str:
     try:
         secret = boto3.client("secretsmanager").get_secret_value(SecretId=arn)
     except (BotoCoreError, ClientError) as exc:
-        raise TransientError(f"cannot read the database secret {arn}: {exc}") from exc
+        raise TransientError(f"cannot read the secret {arn}: {exc}") from exc
     try:
-        password = json.loads(secret["SecretString"])["password"]
+        value = json.loads(secret["SecretString"])[field]
     except (KeyError, TypeError, ValueError) as exc:
-        raise DsacError(f"secret {arn} holds no JSON object with a 'password'") from exc
-    return str(password)
+        raise DsacError(f"secret {arn} holds no JSON object with a {field!r}") from exc
+    return str(value)
