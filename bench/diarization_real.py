@@ -173,7 +173,7 @@ class Recogniser:
         from dsac_asr.pipeline import TranscriptionOptions
 
         path = write_wav(self.work / f"{excerpt.name}.wav", [excerpt.samples], SAMPLE_RATE_HZ)
-        options = TranscriptionOptions(language="eng", model_id="whisper-base")
+        options = TranscriptionOptions(language="eng", model="whisper-base")
         started = time.perf_counter()
         transcript = self.pipeline.transcribe(path, options)
         recognition_s = time.perf_counter() - started
