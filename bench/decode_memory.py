@@ -1,18 +1,22 @@
 """Benchmark: peak memory of decoding a long multichannel file (the silence bomb).
 
     python bench/decode_memory.py [--hours 4] [--channels 8] [--mode auto]
+                                  [--transcribe whisper-base]
 
 Writes ``--hours`` of ``--channels``-channel digital silence at 8 kHz as FLAC
 (a few MB), then decodes it to 16 kHz in a fresh process with the service's
 settings (``DSAC_MAX_CHANNELS``, ``DSAC_MAX_DECODED_MB``) and prints the file
 size, the decoded shape, the wall time and the peak memory above the process's
-idle memory, against the goal of 1.5 GB.
+idle memory, against the goal of 1.5 GB. With ``--transcribe MODEL`` it also runs
+``dsac-asr transcribe`` on it and on 5 s of the same silence (the idle worker:
+model loaded) and prints both peaks.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,11 +43,12 @@ print(json.dumps({"idle_kib": idle, "peak_kib": peak, "shape": list(audio.sample
 def write_silence(path: Path, hours: float, channels: int) -> Path:
     """``hours`` of ``channels``-channel silence at 8 kHz, as FLAC."""
     layout = f"{channels} channels" if channels != 8 else "7.1"
-    block = 60 * SOURCE_RATE_HZ
+    total = round(hours * 3600 * SOURCE_RATE_HZ)
+    block = min(60 * SOURCE_RATE_HZ, total)
     pcm = np.zeros((1, block * channels), np.int16)
     with av.open(str(path), "w", format="flac") as container:
         stream = container.add_stream("flac", rate=SOURCE_RATE_HZ, layout=layout)
-        for index in range(round(hours * 60)):
+        for index in range(total // block):
             frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout=layout)
             frame.sample_rate, frame.pts = SOURCE_RATE_HZ, index * block
             for packet in stream.encode(frame):
@@ -53,12 +58,26 @@ def write_silence(path: Path, hours: float, channels: int) -> Path:
     return path
 
 
+def transcribe_peak_mb(path: Path, model: str) -> float:
+    """Peak memory of ``dsac-asr transcribe`` on ``path`` (bench/measure.py), in MB."""
+    beside = Path(sys.executable).with_name("dsac-asr")
+    cli = str(beside) if beside.exists() else shutil.which("dsac-asr") or "dsac-asr"
+    out = path.with_suffix(".json")
+    command = [cli, "transcribe", str(path), "--model", model, "-o", str(out)]
+    measure = str(Path(__file__).with_name("measure.py"))
+    done = subprocess.run(
+        [sys.executable, measure, *command], capture_output=True, text=True, check=True
+    )
+    return float(json.loads(done.stdout.strip().splitlines()[-1])["peak_mb"])
+
+
 def main() -> None:
     """Make the file, decode it in a child, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hours", type=float, default=4.0)
     parser.add_argument("--channels", type=int, default=8)
     parser.add_argument("--mode", default="auto", choices=["auto", "mix", "separate"])
+    parser.add_argument("--transcribe", metavar="MODEL", default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         path = write_silence(Path(folder) / "silence.flac", args.hours, args.channels)
@@ -71,6 +90,14 @@ def main() -> None:
         )
         wall_s = time.monotonic() - started
         size_mb = path.stat().st_size / 1e6
+        if args.transcribe:
+            short = write_silence(Path(folder) / "short.flac", 5 / 3600, args.channels)
+            idle_mb = transcribe_peak_mb(short, args.transcribe)
+            long_mb = transcribe_peak_mb(path, args.transcribe)
+            print(
+                f"dsac-asr transcribe --model {args.transcribe}: peak {long_mb:.0f} MB "
+                f"against {idle_mb:.0f} MB on 5 s: {(long_mb - idle_mb) / 1e3:.2f} GB above"
+            )
     if done.returncode != 0:
         print(f"refused or failed ({size_mb:.1f} MB file): {done.stderr.strip().splitlines()[-1]}")
         return

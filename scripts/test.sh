@@ -30,6 +30,8 @@ fi
 # bare requirement would let pip fetch the multi-GB CUDA build.
 .venv/bin/python -m pip install -q torch==2.13.0
 .venv/bin/python -m pip install -q -e '.[test]'
+# pyannote.audio's torchaudio is built for another torch; the tests use its pure-Python part.
+.venv/bin/python scripts/torchaudio_pure.py
 
 export PATH="$PWD/.venv/bin:$PATH"
 .venv/bin/ruff check src tests bench

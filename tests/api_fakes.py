@@ -21,12 +21,11 @@ from dsac_asr.config import Settings
 from dsac_asr.errors import TransientError
 from dsac_asr.jobs.migrations import migrate
 from dsac_asr.jobs.model import Job, Tenant
-from dsac_asr.jobs.runner import result_key, transcript_key
+from dsac_asr.jobs.results import write_results
 from dsac_asr.jobs.store import JobStore
 from dsac_asr.models.registry import ModelRegistry
 from dsac_asr.storage import LocalObjectStore
-from dsac_asr.transcript import OutputFormat, Segment, Transcript, Word, render
-from dsac_asr.transcript.serialize import dumps
+from dsac_asr.transcript import Segment, Transcript, Word
 
 
 @dataclass
@@ -123,19 +122,20 @@ def finish_job(harness: ApiHarness, job_id: str, transcript: Transcript) -> Job:
     job = harness.store.claim(job_id, 60.0)
     if job is None:
         raise RuntimeError(f"job {job_id} could not be claimed")
-    bucket = job.source.bucket
-    objects = harness.objects
-    objects.put_bytes(bucket, transcript_key(job_id), dumps(transcript), "application/json")
-    seed_json = render(transcript, OutputFormat.JSON)
-    objects.put_bytes(bucket, result_key(job_id), seed_json, "application/json")
-    return harness.store.finish_success(
+    internal = harness.settings.internal_bucket
+    key = write_results(harness.store, harness.objects, internal, job, transcript)
+    done = harness.store.finish_success(
         job_id,
-        result_key=result_key(job_id),
+        job.lease_id or "",
+        result_key=key,
         duration_s=transcript.duration_s,
         processing_s=0.5,
         model_id=transcript.model_id,
         transcript_metadata=dict(transcript.metadata),
     )
+    if done is None:
+        raise RuntimeError(f"job {job_id} was taken from its claim")
+    return done
 
 
 def raw_upload(filename: bytes, data: bytes, **fields: str) -> tuple[bytes, str]:

@@ -14,9 +14,9 @@ from dsac_asr import __version__
 from dsac_asr.cli_keys import keys_app
 from dsac_asr.cli_models import models_app
 from dsac_asr.cli_output import OutputTarget, ProgressBar
-from dsac_asr.cli_service import api, serve, worker
+from dsac_asr.cli_service import api, serve, sweeper, worker
 from dsac_asr.config import Settings
-from dsac_asr.diarization import require_diarization
+from dsac_asr.diarization.backends import diarizer_for
 from dsac_asr.errors import DsacError, InvalidOptionError
 from dsac_asr.pipeline import Pipeline, TranscriptionOptions
 from dsac_asr.transcript import OutputFormat, render
@@ -31,6 +31,7 @@ app.add_typer(keys_app, name="keys")
 app.command()(serve)
 app.command()(worker)
 app.command()(api)
+app.command()(sweeper)
 stderr = Console(stderr=True, highlight=False)
 
 
@@ -82,12 +83,14 @@ def transcribe(
     ] = None,
 ) -> None:
     """Transcribe INPUT files; a bad file is reported and the others still run."""
-    pipeline = Pipeline.from_settings(Settings())
+    settings = Settings()
+    pipeline = Pipeline.from_settings(settings)
     speaker_count = parse_speakers(speakers)
     wants_turns = fmt is OutputFormat.RTTM and channels.strip().lower() != "separate"
     diarize = diarize or speakers is not None or wants_turns
     if diarize:
-        require_diarization()  # one error line now, not one per file after decoding
+        # one error line now, not one per file after decoding
+        diarizer_for(settings.diarization_backend, settings.diarization_model).check()
     options = TranscriptionOptions(
         language, band, channels, domain, model, punctuate, diarize, speaker_count
     )

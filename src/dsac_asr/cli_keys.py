@@ -47,7 +47,12 @@ def _tenant(store: JobStore, name: str, buckets: list[str]) -> Tenant:
 def create(
     tenant: Annotated[str, typer.Option("--tenant", help="Tenant name (created if new).")],
     buckets: Annotated[
-        list[str] | None, typer.Option("--bucket", help="A bucket the tenant may read; repeat.")
+        list[str] | None,
+        typer.Option(
+            "--bucket",
+            help="A bucket the tenant may read and write results to; B:ro reads only, "
+            "B:rw is B. Repeat for more.",
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -60,7 +65,8 @@ def create(
         typer.echo(json.dumps(payload))
         return
     typer.echo(f"tenant:         {owner.name}")
-    typer.echo(f"buckets:        {', '.join(owner.buckets) or '-'}")
+    grants = [f"{b} (read only)" if b in owner.read_only else b for b in owner.buckets]
+    typer.echo(f"buckets:        {', '.join(grants) or '-'}")
     typer.echo(f"api key:        {api_key}")
     typer.echo(f"webhook secret: {owner.webhook_secret}")
     stderr.print("Store the API key now: it is kept only as a hash and is not shown again.")

@@ -1,18 +1,24 @@
-"""``dsac-asr serve``, ``api`` and ``worker``: the job service's processes."""
+"""``dsac-asr serve``, ``api``, ``worker`` and ``sweeper``: the job service's processes."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from dsac_asr.config import Settings
+
+if TYPE_CHECKING:
+    from dsac_asr.jobs.sweeper import Sweeper
 
 log = logging.getLogger("dsac_asr.serve")
 HostOption = Annotated[str, typer.Option(help="Address to listen on.")]
@@ -27,6 +33,9 @@ def _logging() -> None:
 
 def worker(
     concurrency: Annotated[int, typer.Option(help="Jobs run at once in this worker.")] = 1,
+    sweep: Annotated[
+        bool, typer.Option(help="Also run the sweeper (taking turns with other processes).")
+    ] = True,
 ) -> None:
     """Run a worker that takes jobs from the queue (Ctrl-C: finish the running job, then stop)."""
     from dsac_asr.jobs.queue import JobQueue
@@ -39,7 +48,71 @@ def worker(
     removed = remove_stale_workspaces(settings.temp_dir)
     if removed:
         log.info("removed %d temporary folders left by stopped workers", len(removed))
-    JobQueue(settings).run_worker(concurrency)
+    # Its own process: the worker forks its pool, which must not copy a thread's locks.
+    sweeping = _start_sweeper() if sweep else None
+    try:
+        JobQueue(settings).run_worker(concurrency)
+    finally:
+        if sweeping is not None:
+            _stop_process(sweeping)
+
+
+def sweeper(
+    once: Annotated[bool, typer.Option(help="Sweep once now, print what was done, exit.")] = False,
+    parent: Annotated[int | None, typer.Option(hidden=True)] = None,
+) -> None:
+    """Run the sweeper on its own: queue again jobs whose worker died (lease expired),
+    deliver the callbacks that are due.
+
+    Every `worker` and `serve` already sweeps (taking turns through the database);
+    run this where no worker may be running, e.g. beside workers that scale to zero.
+    """
+    import json
+
+    from dsac_asr.callbacks.sender import CallbackSettings
+    from dsac_asr.jobs.queue import JobQueue
+    from dsac_asr.jobs.services import open_objects, open_store
+    from dsac_asr.jobs.sweeper import Sweeper, sweep_steps
+
+    _logging()
+    settings = Settings()
+    store = open_store(settings)
+    callbacks = CallbackSettings.from_settings(settings)
+    enqueue = JobQueue(settings).enqueue
+    steps = sweep_steps(store, enqueue, open_objects(settings), callbacks)
+    sweeper = Sweeper(store, steps, settings.resolved_sweep_interval_s)
+    if once:
+        typer.echo(json.dumps(sweeper.sweep()))
+        return
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sweeper.stop())
+    if parent is not None:  # started by a worker: stop with it, even after kill -9
+        threading.Thread(target=_stop_when_orphaned, args=(parent, sweeper), daemon=True).start()
+    log.info("sweeping every %.1f s", sweeper.interval_s)
+    try:
+        sweeper.run()
+    except KeyboardInterrupt:
+        sweeper.stop()
+
+
+def _start_sweeper() -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "dsac_asr.cli", "sweeper", "--parent", str(os.getpid())]
+    return subprocess.Popen(command)
+
+
+def _stop_when_orphaned(parent: int, sweeper: Sweeper) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    sweeper.stop()
+
+
+def _stop_process(process: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def api(host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:
@@ -61,21 +134,18 @@ def serve(
     import uvicorn
 
     from dsac_asr.api.app import create_app, services_from_settings
-    from dsac_asr.callbacks.sender import CallbackSettings, deliver_due
-    from dsac_asr.jobs.sweeper import OrphanSweeper
+    from dsac_asr.callbacks.sender import CallbackSettings
+    from dsac_asr.jobs.sweeper import Sweeper, requeue_orphans, requeue_queued, sweep_steps
 
     _logging()
     settings = Settings()
     services = services_from_settings(settings)
     worker_process = _start_worker(workers)
     callbacks = CallbackSettings.from_settings(settings)
-    sweeper = OrphanSweeper(
-        services.store,
-        services.enqueue,
-        interval_s=settings.job_lease_s / 4,
-        deliver_callbacks=lambda: deliver_due(services.store, services.objects, callbacks),
-    )
-    sweeper.requeue(include_queued=True)
+    steps = sweep_steps(services.store, services.enqueue, services.objects, callbacks)
+    sweeper = Sweeper(services.store, steps, settings.resolved_sweep_interval_s)
+    requeue_queued(services.store, services.enqueue)  # the embedded queue may have lost some
+    requeue_orphans(services.store, services.enqueue)
     sweeper.start()
     config = uvicorn.Config(create_app(services), host=host, port=port, log_level="info")
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_data_dir
 from pydantic import Field
@@ -24,6 +25,8 @@ DEFAULT_MAX_DECODED_MB = 1024.0
 # Channels recognised apart at most; a file with more is mixed to one channel while decoding.
 DEFAULT_MAX_CHANNELS = 2
 DECODER_MAX_CHANNELS = 8
+# The service's own bucket: full transcripts (transcripts/<job id>.json), never a client's.
+DEFAULT_INTERNAL_BUCKET = "dsac-internal"
 # Whisper windows (up to 30 s of speech each) decoded together; 0 or 1 decodes
 # sequentially (Whisper's own sliding window). Measured on 590 s of flite
 # speech, whisper-base int8, 2 cores, nothing else running, two runs each:
@@ -71,6 +74,10 @@ class Settings(BaseSettings):
     cpu_threads: int = 0
     decode_budget_factor: float = 3.0
     batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=0)
+    # Speaker diarisation: "builtin" (the diarization extra) or "pyannote" (pyannote.audio's
+    # pipeline, the pyannote extra) loaded from the local folder diarization_model.
+    diarization_backend: Literal["builtin", "pyannote"] = "builtin"
+    diarization_model: Path | None = None
     # POST /v1/audio/transcriptions answers synchronously for files up to this long
     openai_max_duration_s: float = Field(default=600.0, gt=0)
     openai_wait_s: float = Field(default=1800.0, gt=0)
@@ -79,9 +86,11 @@ class Settings(BaseSettings):
     broker_url: str | None = None
     storage_url: str | None = None
     storage_root: Path | None = None
+    internal_bucket: str = DEFAULT_INTERNAL_BUCKET
     s3_endpoint_url: str | None = None
     s3_region: str | None = None
     job_lease_s: float = 60.0
+    sweep_interval_s: float | None = Field(default=None, gt=0)
     max_transient_retries: int = 5
     max_job_attempts: int = 3
     max_active_jobs_per_tenant: int = 100
@@ -118,6 +127,11 @@ class Settings(BaseSettings):
     def resolved_broker_url(self) -> str:
         """``DSAC_BROKER_URL``, or the embedded filesystem transport under the data dir."""
         return self.broker_url or "filesystem://"
+
+    @property
+    def resolved_sweep_interval_s(self) -> float:
+        """How often the sweeper runs: ``DSAC_SWEEP_INTERVAL_S``, or a quarter of the lease."""
+        return self.sweep_interval_s or max(self.job_lease_s / 4, 0.5)
 
     @property
     def queue_dir(self) -> Path:

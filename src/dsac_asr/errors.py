@@ -102,6 +102,19 @@ class NoModelForRequestError(NotFoundError):
     code = "no_model"
 
 
+class ConflictError(DsacError):
+    """The request clashes with the state of something else (another live job)."""
+
+    code = "conflict"
+
+
+class ObjectInUseError(ConflictError):
+    """An object (a seed ``decoded/<TAG>.json``) belongs to another job that may still
+    write it, or that another tenant wrote."""
+
+    code = "object_in_use"
+
+
 class ModelError(DsacError):
     """An installed model is broken or cannot be loaded or imported."""
 

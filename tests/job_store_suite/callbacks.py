@@ -9,7 +9,7 @@ from dsac_asr.callbacks.outbox import OutboxEvent
 from dsac_asr.jobs.model import CallbackAttempt, Job, Tenant
 from dsac_asr.jobs.store import JobStore
 
-from .helpers import FakeClock, Tenants, make_job, race
+from .helpers import FakeClock, Tenants, make_job, race, token
 
 
 class CallbackLogBehaviour(Tenants):
@@ -63,11 +63,10 @@ class OutboxBehaviour(Tenants):
     ) -> None:
         store.create_job(_with_callback(acme, "j"))
         store.create_job(make_job(acme, "quiet"))  # no callback_url: no event
-        store.claim("j", 60)
-        store.claim("quiet", 60)
+        claims = {job_id: token(store.claim(job_id, 60)) for job_id in ("j", "quiet")}
         assert store.due_events(clock.now) == []
-        store.finish_failure("j", "not_media", "not audio")
-        store.finish_failure("quiet", "not_media", "not audio")
+        store.finish_failure("j", "not_media", "not audio", lease_id=claims["j"])
+        store.finish_failure("quiet", "not_media", "not audio", lease_id=claims["quiet"])
         (event,) = store.due_events(clock.now)
         assert (event.id, event.job_id, event.state, event.attempts) == (
             "msg_j_failed", "j", "pending", 0,
@@ -86,8 +85,7 @@ class OutboxBehaviour(Tenants):
         self, store: JobStore, clock: FakeClock, acme: Tenant
     ) -> None:
         store.create_job(_with_callback(acme, "j"))
-        store.claim("j", 60)
-        store.finish_failure("j", "x", "y")
+        store.finish_failure("j", "x", "y", lease_id=token(store.claim("j", 60)))
         claims = race(lambda: store.claim_event("msg_j_failed", clock.now, 30), parties=4)
         held = [claim for claim in claims if claim is not None]
         assert len(held) == 1 and held[0].attempts == 1
@@ -103,8 +101,7 @@ class OutboxBehaviour(Tenants):
         self, store: JobStore, clock: FakeClock, acme: Tenant
     ) -> None:
         store.create_job(_with_callback(acme, "j", callback_api_key="fernet:sealed"))
-        store.claim("j", 60)
-        store.finish_failure("j", "x", "y")
+        store.finish_failure("j", "x", "y", lease_id=token(store.claim("j", 60)))
         first = store.claim_event("msg_j_failed", clock.now, 30)
         assert first is not None
         later = clock.now + timedelta(seconds=300)
@@ -126,8 +123,7 @@ class OutboxBehaviour(Tenants):
         self, store: JobStore, clock: FakeClock, acme: Tenant
     ) -> None:
         store.create_job(_with_callback(acme, "j"))
-        store.claim("j", 60)
-        store.finish_failure("j", "x", "y")
+        store.finish_failure("j", "x", "y", lease_id=token(store.claim("j", 60)))
         event = store.claim_event("msg_j_failed", clock.now, 30)
         assert event is not None
         store.complete_attempt(event, _attempt(event, clock.now, "rejected"), None)
@@ -138,7 +134,6 @@ class OutboxBehaviour(Tenants):
         self, store: JobStore, clock: FakeClock, acme: Tenant
     ) -> None:
         store.create_job(_with_callback(acme, "j"))
-        store.claim("j", 60)
-        store.finish_failure("j", "x", "y")
+        store.finish_failure("j", "x", "y", lease_id=token(store.claim("j", 60)))
         store.delete_job("j", acme.id)
         assert store.due_events(clock.now) == []

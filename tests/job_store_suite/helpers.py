@@ -78,6 +78,12 @@ def make_job(tenant: Tenant, job_id: str, *, minute: int = 0, **changes: object)
     return replace(job, **changes)  # type: ignore[arg-type]
 
 
+def token(claimed: Job | None) -> str:
+    """The claim token (``lease_id``) of a job just claimed."""
+    assert claimed is not None and claimed.lease_id, "the job was not claimed"
+    return claimed.lease_id
+
+
 class Tenants:
     """Two tenants for the tests to share a store between."""
 

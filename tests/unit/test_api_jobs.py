@@ -79,8 +79,12 @@ def test_finished_job_shows_its_result(api: ApiHarness) -> None:
 def test_failed_job_shows_its_error(api: ApiHarness) -> None:
     _, headers = api.tenant("acme")
     job_id = submit(api, headers)
-    api.store.claim(job_id, 60.0)
-    api.store.finish_failure(job_id, "not_media", "the file is not audio")
+    claimed = api.store.claim(job_id, 60.0)
+    assert claimed is not None
+    failed = api.store.finish_failure(
+        job_id, "not_media", "the file is not audio", lease_id=claimed.lease_id
+    )
+    assert failed is not None
     body = api.client.get(f"/v1/jobs/{job_id}", headers=headers).json()
     assert body["status"] == "failed"
     assert body["error"] == {"code": "not_media", "message": "the file is not audio"}
@@ -328,10 +332,15 @@ def test_deleting_a_succeeded_job_removes_its_results(api: ApiHarness) -> None:
     tenant, headers = api.tenant("acme", ("calls",))
     job_id = submit(api, headers)
     finish_job(api, job_id, small_transcript())
-    keys = [result_key(job_id), transcript_key(job_id), f"uploads/{job_id}/call.wav"]
-    assert all(api.objects.exists("calls", key) for key in keys)
+    internal = api.settings.internal_bucket
+    objects = [
+        ("calls", result_key(job_id)),
+        (internal, transcript_key(job_id)),
+        ("calls", f"uploads/{job_id}/call.wav"),
+    ]
+    assert all(api.objects.exists(bucket, key) for bucket, key in objects)
     assert api.client.delete(f"/v1/jobs/{job_id}", headers=headers).status_code == 204
-    assert not any(api.objects.exists("calls", key) for key in keys)
+    assert not any(api.objects.exists(bucket, key) for bucket, key in objects)
     assert api.store.list_jobs(tenant.id) == ([], None)
 
 

@@ -61,8 +61,9 @@ class Worker:
         if self.fail_with is None:
             finish_job(self.api, job_id, self.transcript)
             return
-        self.api.store.claim(job_id, 60.0)
-        self.api.store.finish_failure(job_id, *self.fail_with)
+        claimed = self.api.store.claim(job_id, 60.0)
+        assert claimed is not None
+        self.api.store.finish_failure(job_id, *self.fail_with, lease_id=claimed.lease_id)
 
     def join(self) -> None:
         for thread in self.threads:

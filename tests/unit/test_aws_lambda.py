@@ -207,7 +207,7 @@ def test_the_module_handler_builds_the_app_from_the_environment(
         clear_environment_caches()
     assert response["statusCode"] == 200
     assert again["statusCode"] == 401
-    assert swept == {"requeued": []}
+    assert swept == {"requeued": [], "callbacks": []}  # nothing orphaned, nothing due
     assert (tmp_path / "data" / "dsac.sqlite3").is_file()
 
 
@@ -235,6 +235,15 @@ def test_the_database_password_comes_from_the_secret() -> None:
     assert environ["PGPASSWORD"] == "pw-of-db"
 
 
+def test_the_sealing_key_comes_from_its_secret_unless_given() -> None:
+    environ = {"DSAC_SECRET_KEY_ARN": "arn:aws:secretsmanager:af-south-1:1:secret:key"}
+    aws_lambda.load_sealing_key(environ, fetch=lambda arn: f"key-of-{arn[-3:]}")
+    assert environ["DSAC_SECRET_KEY"] == "key-of-key"
+    given = {"DSAC_SECRET_KEY_ARN": "arn:x", "DSAC_SECRET_KEY": "given"}
+    aws_lambda.load_sealing_key(given, fetch=lambda arn: "fetched")
+    assert given["DSAC_SECRET_KEY"] == "given"
+
+
 def test_a_password_already_set_or_no_secret_is_left_alone() -> None:
     def refuse(arn: str) -> str:
         raise AssertionError("must not fetch")
@@ -259,3 +268,8 @@ def test_the_secret_is_read_from_secrets_manager(monkeypatch: pytest.MonkeyPatch
         secret = json.dumps({"username": "dsac", "password": "s3cr3t/+="})
         arn = client.create_secret(Name="dsac-db", SecretString=secret)["ARN"]
         assert aws_lambda.fetch_secret_password(arn) == "s3cr3t/+="
+        sealing = json.dumps({"key": "k" * 48})
+        key_arn = client.create_secret(Name="dsac-key", SecretString=sealing)["ARN"]
+        environ = {"DSAC_SECRET_KEY_ARN": key_arn}
+        aws_lambda.load_sealing_key(environ)
+        assert environ["DSAC_SECRET_KEY"] == "k" * 48

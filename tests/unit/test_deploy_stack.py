@@ -174,7 +174,27 @@ def test_the_worker_command_exists_and_models_are_at_the_seed_path(
     environment = {e["Name"]: e["Value"] for e in container["Environment"]}
     assert environment["DSAC_MODELS_DIR"] == "/root/models"
     assert environment["DSAC_BROKER_URL"] == "sqs://"
-    assert [s["Name"] for s in container["Secrets"]] == ["PGPASSWORD"]
+    assert [s["Name"] for s in container["Secrets"]] == ["PGPASSWORD", "DSAC_SECRET_KEY"]
+
+
+def test_every_process_that_seals_or_opens_callback_keys_shares_one_key(
+    template: dict[str, Any],
+) -> None:
+    tasks = resources(template, "AWS::ECS::TaskDefinition").values()
+    for task in tasks:
+        for container in task["ContainerDefinitions"]:
+            secrets = {s["Name"]: s["ValueFrom"] for s in container["Secrets"]}
+            assert secrets["DSAC_SECRET_KEY"] == {"Fn::Sub": "${CallbackKeySecret}:key::"}
+    for function in resources(template, "AWS::Lambda::Function").values():
+        variables = function["Environment"]["Variables"]
+        assert variables["DSAC_SECRET_KEY_ARN"] == {"Ref": "CallbackKeySecret"}
+    readers = {
+        role
+        for role, statement in allow_statements(template)
+        if statement["Action"] == "secretsmanager:GetSecretValue"
+        and statement["Resource"] == {"Ref": "CallbackKeySecret"}
+    }
+    assert readers == {"TaskExecutionRole", "ApiFunctionRole", "SweeperFunctionRole"}
 
 
 def test_the_lambda_handlers_exist_and_the_api_sees_the_models(template: dict[str, Any]) -> None:
@@ -195,3 +215,15 @@ def test_the_job_store_is_private_encrypted_postgresql(template: dict[str, Any])
     assert database["StorageEncrypted"] is True
     assert database["PubliclyAccessible"] is False
     assert "resolve:secretsmanager" in database["MasterUserPassword"]["Fn::Sub"]
+
+
+def test_orphaned_jobs_are_swept_by_workers_and_every_minute(template: dict[str, Any]) -> None:
+    """Workers sweep (the default of `dsac-asr worker`, not turned off), and the scheduled
+    sweeper covers the time no worker runs, at EventBridge's shortest period."""
+    task = resources(template, "AWS::ECS::TaskDefinition")["WorkerTaskDefinition"]
+    (container,) = task["ContainerDefinitions"]
+    assert container["Command"][0] == "worker" and "--no-sweep" not in container["Command"]
+    schedule = resources(template, "AWS::Events::Rule")["SweeperSchedule"]
+    assert schedule["ScheduleExpression"] == "rate(1 minute)"
+    sweeper = resources(template, "AWS::Lambda::Function")["SweeperFunction"]
+    assert sweeper["ImageConfig"]["Command"] == ["dsac_asr.api.aws_lambda.sweep_handler"]

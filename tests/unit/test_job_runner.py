@@ -71,7 +71,9 @@ def test_success_writes_results_before_marking_the_job(store: JobStore, tmp_path
     assert job.status is JobStatus.SUCCEEDED and job.model_id == "whisper-base"
     assert job.result_key == result_key("j1") and job.duration_s == 3.0
     assert b'"results"' in ctx.objects.get_bytes("media", result_key("j1"))
-    assert loads(ctx.objects.get_bytes("media", transcript_key("j1"))).text == "Hello."
+    transcript = ctx.objects.get_bytes(ctx.internal_bucket, transcript_key("j1"))
+    assert loads(transcript).text == "Hello."
+    assert not ctx.objects.exists("media", transcript_key("j1"))  # never in a client's bucket
     assert pipeline.seen[0][1] is True  # the input had been downloaded
     assert ctx.objects.exists("media", "uploads/j1/a.wav")  # not private: kept
     assert not any((tmp_path / "tmp").rglob("*.wav"))  # no temporary files left
@@ -173,7 +175,7 @@ def test_deleted_while_running_leaves_no_result_behind(store: JobStore, tmp_path
     _queued_job(store, ctx)
     assert run_job("j1", ctx) is JobStatus.CANCELLED
     assert not ctx.objects.exists("media", result_key("j1"))
-    assert not ctx.objects.exists("media", transcript_key("j1"))
+    assert not ctx.objects.exists(ctx.internal_bucket, transcript_key("j1"))
 
 
 def test_a_job_whose_worker_keeps_dying_is_failed_after_max_attempts(

@@ -20,6 +20,7 @@ from dsac_asr.engines.language_id import (
     LanguageScores,
     best_candidate,
     cut_at,
+    delegating,
     fill_from_neighbours,
     identifiable,
     identify_regions,
@@ -231,3 +232,35 @@ def test_no_speech_needs_neither_identification_nor_decoding() -> None:
     samples = np.zeros(5 * RATE, np.float32)
     assert recognize_by_region(samples, [], RATE, request, scorer, decoder) == []
     assert scorer.clips == [] and decoder.calls == []
+
+
+class FakeEngine:
+    """An engine that finds one word at 1.0-1.5 s of whatever audio it is given."""
+
+    sample_rate_hz = RATE
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, float]] = []
+
+    def recognize(
+        self,
+        samples: npt.NDArray[np.float32],
+        request: RecognitionRequest,
+        on_progress: ProgressCallback | None = None,
+    ) -> list[RecognizedSegment]:
+        self.calls.append((request.language, len(samples) / RATE))
+        return [RecognizedSegment("woord", _words(("woord", 1.0, 1.5)), None)]
+
+
+def test_a_delegate_decodes_its_language_with_times_in_the_original_audio() -> None:
+    samples, regions = _audio([(ENGLISH, 0, 3), (DUTCHY, 10, 13), (ENGLISH, 20, 23)])
+    decoder, afrikaans = FakeDecoder(), FakeEngine()
+    request = RecognitionRequest("mul", candidate_languages=SA, delegates=(("afr", afrikaans),))
+    segments = recognize_by_region(
+        samples, regions, RATE, request, FakeScorer(), delegating(decoder, request)
+    )
+    assert [c[0] for c in decoder.calls] == ["eng"]
+    assert afrikaans.calls == [("afr", pytest.approx(3.0, abs=0.01))]
+    afr = [s for s in segments if s.language == "afr"]
+    assert [(w.text, w.start_s, w.end_s) for s in afr for w in s.words] == [("woord", 11.0, 11.5)]
+    assert [s.language for s in segments] == ["eng", "afr", "eng"]

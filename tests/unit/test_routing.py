@@ -145,3 +145,48 @@ def test_operator_domain_files_for_bundled_and_installed_models(tmp_path: Path) 
     assert route.domain_prompt == "TB, HIV, ARVs."
     with pytest.raises(NoModelForRequestError, match="has no domain 'FARM'"):
         registry.route(RouteRequest("eng", Band.BB, domain="FARM", model_id="whisper-base"))
+
+
+def test_a_model_made_for_the_language_beats_the_bundled_multilingual_one(
+    tmp_path: Path,
+) -> None:
+    _install(tmp_path, "afr-whisper", engine="whisper", languages=["afr"], band="bb")
+    assert ModelRegistry(tmp_path).route(RouteRequest("afr", Band.BB)).model.id == "afr-whisper"
+    assert ModelRegistry(tmp_path).route(RouteRequest("eng", Band.BB)).model.id == "whisper-base"
+
+
+def test_priority_overrides_the_preference_for_a_single_language_model(tmp_path: Path) -> None:
+    _install(tmp_path, "afr-ctc", engine="ctc", languages=["afr"], band="bb", priority=-1)
+    _install(tmp_path, "mms", engine="ctc", languages=["afr", "zul"], band="bb", priority=1)
+    assert ModelRegistry(tmp_path).route(RouteRequest("afr", Band.BB)).model.id == "mms"
+
+
+def test_multilingual_mode_prefers_a_whisper_model_that_can_identify_languages(
+    tmp_path: Path,
+) -> None:
+    _install(tmp_path, "mms", engine="ctc", languages=["afr", "eng"], band="bb")
+    assert ModelRegistry(tmp_path).route(RouteRequest("mul", Band.BB)).model.id == "whisper-base"
+
+
+def test_narrowband_whisper_and_ctc_models_still_take_16k_audio(tmp_path: Path) -> None:
+    _install(tmp_path, "zul-phone", engine="ctc", languages=["zul"], band="nb")
+    _install(tmp_path, "zul-kaldi", languages=["zul"], band="nb", priority=-1)
+    registry = ModelRegistry(tmp_path)
+    assert registry.route(RouteRequest("zul", Band.NB)).sample_rate_hz == 16000
+    route = registry.route(RouteRequest("zul", Band.BB))
+    assert route.model.id == "zul-phone" and route.notes == (
+        "no 16 kHz model for zul: used zul-phone (trained on 8 kHz audio)",
+    )
+    assert registry.route(RouteRequest("zul", Band.NB, model_id="zul-kaldi")).sample_rate_hz == 8000
+
+
+def test_bundled_base_warns_about_its_afrikaans(registry: ModelRegistry) -> None:
+    base = registry.get("whisper-base")
+    assert "Dutch-like" in base.manifest.quality["afr"]
+    assert "eng" not in base.manifest.quality
+
+
+def test_no_model_message_names_every_import_command(registry: ModelRegistry) -> None:
+    with pytest.raises(NoModelForRequestError) as caught:
+        registry.route(RouteRequest("xho", Band.NB))
+    assert "import-whisper" in caught.value.message and "import-ctc" in caught.value.message

@@ -4,6 +4,7 @@ and each channel's speech when channels are recognised separately."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,6 @@ import pytest
 from speech import write_wav
 from transcript_samples import make_segment
 
-import dsac_asr.pipeline as pipeline_module
 from dsac_asr.diarization import SpeakerTurn
 from dsac_asr.engines import RecognitionRequest, RecognizedSegment, RecognizedWord
 from dsac_asr.models.registry import ModelRegistry
@@ -89,6 +89,24 @@ class TwoChannelEngine:
         return [RecognizedSegment("word", (w,), request.language) for w in words]
 
 
+class FixedDiarizer:
+    """Finds the same turns in any audio."""
+
+    def __init__(self, turns: list[SpeakerTurn]) -> None:
+        self.turns = turns
+
+    def require_installed(self) -> None:
+        pass
+
+    def check(self) -> None:
+        pass
+
+    def diarize(
+        self, samples: object, sample_rate_hz: int, speakers: int | None, max_speakers: int = 8
+    ) -> list[SpeakerTurn]:
+        return self.turns
+
+
 class OneVoiceEngine:
     """Hears words at fixed times in any audio."""
 
@@ -134,12 +152,9 @@ def test_mixed_audio_without_diarisation_has_no_turns(tmp_path: Path, stereo: Pa
     assert transcript.speaker_turns is None
 
 
-def test_diarised_turns_are_kept_named_like_the_words(
-    tmp_path: Path, stereo: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_diarised_turns_are_kept_named_like_the_words(tmp_path: Path, stereo: Path) -> None:
     found = [SpeakerTurn(0.0, 1.9, "B"), SpeakerTurn(2.0, 3.9, "A"), SpeakerTurn(1.5, 1.8, "A")]
-    monkeypatch.setattr(pipeline_module, "diarize", lambda samples, rate, speakers: found)
-    pipeline = _pipeline(tmp_path, OneVoiceEngine())
+    pipeline = replace(_pipeline(tmp_path, OneVoiceEngine()), diarizer=FixedDiarizer(found))
     transcript = _transcribe(pipeline, stereo, channels="mix", diarize=True)
     assert [w.speaker for w in transcript.words] == ["A", "A", "B", "B"]
     assert transcript.speaker_turns == (

@@ -6,7 +6,9 @@ scheduled orphan sweeper. The services are opened once per Lambda environment
 (on the first event) from ``DSAC_*`` variables, like ``dsac-asr api``. One extra:
 ``DSAC_DB_SECRET_ARN`` names a Secrets Manager secret (RDS's JSON, with a
 ``password``) that PostgreSQL gets as ``PGPASSWORD``, so the password is in
-neither ``DSAC_DATABASE_URL`` nor the function's configuration.
+neither ``DSAC_DATABASE_URL`` nor the function's configuration; likewise
+``DSAC_SECRET_KEY_ARN`` names the secret (JSON, with a ``key``) that becomes
+``DSAC_SECRET_KEY``, the server key sealing callback secrets, shared with the workers.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from dsac_asr.errors import DsacError, MissingExtraError, TransientError
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 SECRET_ARN_VARIABLE = "DSAC_DB_SECRET_ARN"
 PASSWORD_VARIABLE = "PGPASSWORD"
+SEALING_KEY_ARN_VARIABLE = "DSAC_SECRET_KEY_ARN"
+SEALING_KEY_VARIABLE = "DSAC_SECRET_KEY"
 
 
 def make_handler(app: FastAPI) -> LambdaHandler:
@@ -44,19 +48,32 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def sweep_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Scheduled (EventBridge): put jobs whose worker stopped mid-job back on the queue.
+    """Scheduled (EventBridge): run the sweeper once (jobs whose worker stopped
+    mid-job go back on the queue, and the rest of ``sweep_steps``).
 
-    ``dsac-asr serve`` does this in-process; with only ``api`` and ``worker``
-    processes (the AWS stack) this scheduled function does it instead.
+    Running workers sweep too; this covers the time when none runs (workers
+    scaled to zero while the last one's job was orphaned).
     """
-    return {"requeued": sweep_orphans(_environment_services())}
+    done = sweep(_environment_services())
+    others = {name: ids for name, ids in done.items() if name != "orphans"}
+    return {"requeued": done.get("orphans", []), **others}
+
+
+def sweep(services: ApiServices) -> dict[str, list[str]]:
+    """Run every sweep step once now; what each acted on."""
+    from dsac_asr.callbacks.sender import CallbackSettings
+    from dsac_asr.jobs.sweeper import Sweeper, sweep_steps
+
+    callbacks = CallbackSettings.from_settings(services.settings)
+    steps = sweep_steps(services.store, services.enqueue, services.objects, callbacks)
+    return Sweeper(services.store, steps, interval_s=60.0).sweep()
 
 
 def sweep_orphans(services: ApiServices) -> list[str]:
-    """Re-enqueue running jobs whose lease expired; their ids."""
-    from dsac_asr.jobs.sweeper import OrphanSweeper
+    """Queue again the running jobs whose lease expired; their ids."""
+    from dsac_asr.jobs.sweeper import requeue_orphans
 
-    return OrphanSweeper(services.store, services.enqueue, interval_s=60.0).requeue()
+    return requeue_orphans(services.store, services.enqueue)
 
 
 @functools.cache
@@ -66,6 +83,7 @@ def _environment_services() -> ApiServices:
     from dsac_asr.config import Settings
 
     load_database_password(os.environ)
+    load_sealing_key(os.environ)
     return services_from_settings(Settings())
 
 
@@ -85,8 +103,23 @@ def load_database_password(
         environ[PASSWORD_VARIABLE] = (fetch or fetch_secret_password)(arn)
 
 
+def load_sealing_key(
+    environ: MutableMapping[str, str], fetch: Callable[[str], str] | None = None
+) -> None:
+    """Set ``DSAC_SECRET_KEY`` from the secret ``DSAC_SECRET_KEY_ARN`` names, unless already
+    set: every process that seals or opens callback secrets must use the same key."""
+    arn = environ.get(SEALING_KEY_ARN_VARIABLE)
+    if arn and SEALING_KEY_VARIABLE not in environ:
+        environ[SEALING_KEY_VARIABLE] = (fetch or functools.partial(fetch_secret_field, "key"))(arn)
+
+
 def fetch_secret_password(arn: str) -> str:
     """The ``password`` of a Secrets Manager secret holding JSON (as RDS writes it)."""
+    return fetch_secret_field("password", arn)
+
+
+def fetch_secret_field(field: str, arn: str) -> str:
+    """The text of ``field`` in a Secrets Manager secret holding a JSON object."""
     try:
         import boto3
         from botocore.exceptions import BotoCoreError, ClientError
@@ -97,9 +130,9 @@ def fetch_secret_password(arn: str) -> str:
     try:
         secret = boto3.client("secretsmanager").get_secret_value(SecretId=arn)
     except (BotoCoreError, ClientError) as exc:
-        raise TransientError(f"cannot read the database secret {arn}: {exc}") from exc
+        raise TransientError(f"cannot read the secret {arn}: {exc}") from exc
     try:
-        password = json.loads(secret["SecretString"])["password"]
+        value = json.loads(secret["SecretString"])[field]
     except (KeyError, TypeError, ValueError) as exc:
-        raise DsacError(f"secret {arn} holds no JSON object with a 'password'") from exc
-    return str(password)
+        raise DsacError(f"secret {arn} holds no JSON object with a {field!r}") from exc
+    return str(value)

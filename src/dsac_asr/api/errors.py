@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from dsac_asr.errors import (
+    ConflictError,
     DsacError,
     InputError,
     MediaTooLargeError,
@@ -39,6 +40,7 @@ class ApiError(DsacError):
 
 
 _STATUS_BY_TYPE: tuple[tuple[type[DsacError], int], ...] = (
+    (ConflictError, 409),
     (MediaTooLargeError, 413),
     (RequestTooLargeError, 413),
     (NoModelForRequestError, 422),

@@ -101,7 +101,8 @@ class SeedJobOut(BaseModel):
     responses={
         400: {"description": "A required header is missing or invalid"},
         401: {"description": "Wrong API key"},
-        403: {"description": "BUCKET_NAME is not granted to this key"},
+        403: {"description": "BUCKET_NAME is not granted to this key, or only read-only"},
+        409: {"description": "TAG names the result of another job still queued or running"},
         422: {"description": "No object OBJECT_PATH in BUCKET_NAME"},
         429: {"description": "Too many active jobs; see Retry-After"},
     },
@@ -191,9 +192,13 @@ def _authenticate(key: str, svc: ApiServices) -> Tenant:
 
 
 def _check_bucket(bucket: str, tenant: Tenant) -> None:
-    """Audio is read from and results written to ``BUCKET_NAME``: it must be granted."""
+    """Audio is read from and results written to ``BUCKET_NAME``: it must be granted
+    for writing (a ``B:ro`` grant does not let a key write or delete there)."""
     if bucket not in tenant.buckets:
         raise ApiError(403, "bucket_forbidden", f"this key is not granted bucket {bucket!r}")
+    if not tenant.can_write(bucket):
+        message = f"bucket {bucket!r} is granted read-only to this key: results cannot go there"
+        raise ApiError(403, "bucket_read_only", message)
 
 
 def _source(seed: SeedRequest, svc: ApiServices) -> JobSource:

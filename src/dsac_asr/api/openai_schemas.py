@@ -131,6 +131,7 @@ def model_card(model: InstalledModel) -> ModelCard:
         domains=model.domains,
         version=m.version,
         source=m.source,
+        quality=m.quality,
     )
 
 

@@ -18,15 +18,15 @@ from dsac_asr.api.submission import (
     check_capacity,
     check_options,
     new_job_id,
+    place_results,
     queue_job,
     source_from,
     store_upload,
 )
 from dsac_asr.errors import InvalidOptionError, NotFoundError
 from dsac_asr.jobs.model import JobStatus, Tenant
-from dsac_asr.jobs.runner import result_key, transcript_key
+from dsac_asr.jobs.results import delete_owned, load_transcript
 from dsac_asr.transcript import OutputFormat, render
-from dsac_asr.transcript.serialize import loads
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -84,6 +84,7 @@ def _create_from_source(body: JobCreate, svc: ApiServices, tenant: Tenant) -> Jo
     options = check_options(body, svc)
     check_capacity(tenant, svc)
     source = source_from(body.source, tenant, svc)
+    options = place_results(source, options, tenant)
     return JobOut.of(queue_job(new_job_id(), tenant, source, options, svc))
 
 
@@ -153,7 +154,7 @@ def get_transcript(
     job = svc.store.get_job(job_id, tenant.id)
     if job.status is not JobStatus.SUCCEEDED:
         raise ApiError(409, "not_finished", f"job {job_id} is {job.status.value}")
-    transcript = loads(svc.objects.get_bytes(job.source.bucket, transcript_key(job.id)))
+    transcript = load_transcript(svc.objects, svc.settings.internal_bucket, job)
     body = render(transcript, fmt, recording_id=job.id)
     headers = {"Content-Disposition": f'attachment; filename="{job.id}{fmt.extension}"'}
     return Response(body, media_type=fmt.media_type, headers=headers)
@@ -163,13 +164,10 @@ def get_transcript(
     "/{job_id}", status_code=204, summary="Cancel a job and remove its audio and results"
 )
 def delete_job(job_id: str, svc: Services, tenant: CurrentTenant) -> Response:
-    """Cancel (if queued or running), delete its objects, then forget the job."""
+    """Cancel (if queued or running), delete the objects it still owns (never one
+    another job wrote since, such as a reused TAG's result), then forget the job."""
     job = svc.store.cancel(job_id, tenant.id)
-    keys = [job.result_key or result_key(job.id, job.options.tag), transcript_key(job.id)]
-    if job.source.key and job.source.key.startswith(f"uploads/{job.id}/"):
-        keys.append(job.source.key)
-    for key in keys:
-        svc.objects.delete(job.source.bucket, key)
+    delete_owned(svc.store, svc.objects, job)
     with contextlib.suppress(NotFoundError):
         svc.store.delete_job(job.id, tenant.id)
     return Response(status_code=204)

@@ -41,10 +41,9 @@ from dsac_asr.api.submission import (
 from dsac_asr.audio.probe import format_seconds, probe
 from dsac_asr.errors import DsacError, InputError, NotFoundError
 from dsac_asr.jobs.model import Job, JobStatus, Tenant
-from dsac_asr.jobs.runner import transcript_key
+from dsac_asr.jobs.results import load_transcript
 from dsac_asr.storage.local import copy_limited
 from dsac_asr.transcript import OutputFormat, Transcript, render
-from dsac_asr.transcript.serialize import loads
 
 router = APIRouter(prefix="/v1/audio", tags=["openai"], route_class=OpenAIRoute)
 
@@ -173,7 +172,7 @@ def _param_for(code: str) -> str | None:
 
 def _transcript(job: Job, svc: ApiServices) -> Transcript:
     try:
-        return loads(svc.objects.get_bytes(job.source.bucket, transcript_key(job.id)))
+        return load_transcript(svc.objects, svc.settings.internal_bucket, job)
     except NotFoundError as exc:
         raise OpenAIApiError(500, "result_missing", f"job {job.id} has no transcript") from exc
 

@@ -127,7 +127,7 @@ class JobOut(BaseModel):
             source=SourceOut(
                 kind=s.kind.value, bucket=s.bucket, key=s.key, url=s.url, filename=s.filename
             ),
-            result=ResultOut(bucket=s.bucket, key=job.result_key)
+            result=ResultOut(bucket=job.result_bucket, key=job.result_key)
             if succeeded and job.result_key
             else None,
             error=ErrorOut(code=job.error.code, message=job.error.message) if job.error else None,
@@ -168,3 +168,6 @@ class ModelOut(BaseModel):
     domains: list[str]
     version: str
     source: str
+    quality: dict[str, str] = Field(
+        default_factory=dict, description="A note per language on how well the model serves it"
+    )

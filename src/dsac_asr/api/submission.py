@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
 from datetime import UTC, datetime
@@ -10,10 +11,11 @@ from typing import BinaryIO
 from dsac_asr.api.deps import ApiServices
 from dsac_asr.api.errors import ApiError
 from dsac_asr.api.schemas import JobOptionsIn, SourceIn
-from dsac_asr.diarization import require_diarization
+from dsac_asr.diarization.backends import diarizer_for
 from dsac_asr.egress import check_url
-from dsac_asr.errors import DsacError, InvalidOptionError, TransientError
+from dsac_asr.errors import DsacError, InvalidOptionError, ObjectInUseError, TransientError
 from dsac_asr.jobs.model import Job, JobOptions, JobSource, JobStatus, SourceKind, Tenant
+from dsac_asr.jobs.results import claim_submission
 from dsac_asr.models.languages import normalize_language
 from dsac_asr.models.manifest import Band
 from dsac_asr.models.registry import RouteRequest
@@ -75,7 +77,8 @@ def check_options(options: JobOptionsIn, svc: ApiServices) -> JobOptions:
     band = Band.BB if options.band == "auto" else _parse_band(options.band)
     svc.registry.route(RouteRequest(language, band, options.domain, options.model))
     if options.diarize:
-        require_diarization()  # refused now (501) rather than failing in the worker
+        settings = svc.settings  # refused now (501) rather than failing in the worker
+        diarizer_for(settings.diarization_backend, settings.diarization_model).require_installed()
     if options.callback_url:
         check_url(options.callback_url, svc.settings.egress_policy)
     return JobOptions(
@@ -116,6 +119,20 @@ def source_from(given: SourceIn, tenant: Tenant, svc: ApiServices) -> JobSource:
     return JobSource(SourceKind.OBJECT, bucket, key=key, filename=key.rsplit("/", 1)[-1])
 
 
+def place_results(source: JobSource, options: JobOptions, tenant: Tenant) -> JobOptions:
+    """Results go beside the audio when the tenant may write that bucket, else to its
+    default bucket; a private job needs to write (delete) its audio's bucket (403)."""
+    if source.kind is not SourceKind.OBJECT or tenant.can_write(source.bucket):
+        return options
+    if options.private:
+        message = (
+            f"bucket {source.bucket!r} is granted read-only to this key: "
+            "a private job could not delete its audio"
+        )
+        raise ApiError(403, "bucket_read_only", message)
+    return dataclasses.replace(options, result_bucket=tenant.default_bucket)
+
+
 def store_upload(
     job_id: str, stream: BinaryIO, filename: str | None, tenant: Tenant, svc: ApiServices
 ) -> JobSource:
@@ -146,8 +163,10 @@ def queue_job(
         _discard_upload(source, svc)
         raise
     try:
+        claim_submission(svc.store, created)  # a TAG another live job uses: 409
         svc.enqueue(job_id)
-    except TransientError:
+    except (TransientError, ObjectInUseError):
+        svc.store.release_objects(job_id)
         svc.store.delete_job(job_id, tenant.id)
         _discard_upload(source, svc)
         raise

@@ -32,7 +32,7 @@ def job_view(job: Job) -> dict[str, Any]:
         "finished_at": _iso(job.finished_at),
         "duration_s": job.duration_s,
         "model": job.model_id,
-        "result": {"bucket": job.source.bucket, "key": job.result_key} if job.result_key else None,
+        "result": {"bucket": job.result_bucket, "key": job.result_key} if job.result_key else None,
         "error": {"code": job.error.code, "message": job.error.message} if job.error else None,
         "metadata": dict(job.options.metadata),
     }

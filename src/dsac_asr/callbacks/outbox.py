@@ -48,11 +48,12 @@ def settle(session: Session, row: JobRow, now: datetime) -> None:
     """In the transaction that made ``row`` final: queue its callback event, if it has
     one; a job that will not call back (cancelled) forgets its callback secret now."""
     if row.status in _CALLED_BACK and row.options.get("callback_url"):
-        event = CallbackEventRow(
-            id=event_id(row.id, row.status), job_id=row.id, state=PENDING, attempts=0,
-            next_at=now, claimed_until=None, created_at=now, finished_at=None,
-        )  # fmt: skip
-        session.merge(event)
+        event_key = event_id(row.id, row.status)
+        if session.get(CallbackEventRow, event_key) is None:  # one event per job and status
+            session.add(CallbackEventRow(
+                id=event_key, job_id=row.id, state=PENDING, attempts=0,
+                next_at=now, claimed_until=None, created_at=now, finished_at=None,
+            ))  # fmt: skip
     elif row.options.get(SECRET_OPTION):
         _forget_secret(row)
 

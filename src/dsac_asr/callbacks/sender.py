@@ -63,14 +63,15 @@ class CallbackSettings:
 
 def deliver_due(
     store: JobStore, objects: ObjectStore, settings: CallbackSettings, now: datetime | None = None
-) -> int:
-    """Make the due attempt of every pending event nobody holds; return how many were made."""
+) -> list[str]:
+    """Make the due attempt of every pending event nobody holds; the ids of the events
+    tried (a sweeper step)."""
     events = store.due_events(now or store.clock(), SWEEP_LIMIT)
     if not events:
-        return 0
+        return []
     with ThreadPoolExecutor(min(SENDERS, len(events)), "callback") as pool:
         made = pool.map(lambda e: _deliver_logged(e.id, store, objects, settings, now), events)
-        return sum(made)
+        return [event.id for event, tried in zip(events, made, strict=True) if tried]
 
 
 def _deliver_logged(
@@ -144,9 +145,9 @@ def _result_json(job: Job, objects: ObjectStore) -> bytes | None:
     if job.status is not JobStatus.SUCCEEDED or job.result_key is None:
         return None
     try:
-        return objects.get_bytes(job.source.bucket, job.result_key)
+        return objects.get_bytes(job.result_bucket, job.result_key)
     except NotFoundError as exc:
-        message = f"the result object {job.result_key} is missing from {job.source.bucket}"
+        message = f"the result object {job.result_key} is missing from {job.result_bucket}"
         raise NotFoundError(message) from exc
 
 

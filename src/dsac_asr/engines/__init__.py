@@ -62,6 +62,10 @@ def _create(model: InstalledModel, options: EngineOptions) -> Engine:
         from dsac_asr.engines.kaldi import KaldiEngine
 
         return KaldiEngine(model)
+    if model.manifest.engine == "ctc":
+        from dsac_asr.engines.ctc import CtcEngine, CtcOptions
+
+        return CtcEngine(model, CtcOptions(options.cpu_threads, options.batch_size))
     from dsac_asr.engines.whisper import WhisperEngine, WhisperOptions
 
     whisper_options = WhisperOptions(

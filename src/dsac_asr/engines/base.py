@@ -34,12 +34,16 @@ class RecognizedSegment:
 
 @dataclass(frozen=True)
 class RecognitionRequest:
-    """What to recognise: language (ISO 639-3) and optional domain prompt."""
+    """What to recognise: language (ISO 639-3) and optional domain prompt.
+
+    ``delegates``: for a multilingual request, the engine that decodes the regions
+    identified as each language instead of this one (a model made for it)."""
 
     language: str
     domain_prompt: str | None = None
     hotwords: str | None = None
     candidate_languages: tuple[str, ...] = ()
+    delegates: tuple[tuple[str, Engine], ...] = ()
 
 
 class Engine(Protocol):

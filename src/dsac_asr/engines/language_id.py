@@ -218,6 +218,32 @@ def _decode_by_language(
     return segments
 
 
+def delegating(decode: SpeechDecoder, request: RecognitionRequest) -> SpeechDecoder:
+    """``decode``, except that a language with a delegate in ``request`` is decoded by that
+    engine (its word times mapped back through the collapsed speech)."""
+    delegates = dict(request.delegates)
+
+    def choose(
+        speech: CollapsedAudio, fixed: RecognitionRequest, report: ProgressCallback | None
+    ) -> list[RecognizedSegment]:
+        other = delegates.get(fixed.language)
+        if other is None:
+            return decode(speech, fixed, report)
+        found = other.recognize(speech.samples, replace(fixed, delegates=()), report)
+        return [_mapped(segment, speech, fixed.language) for segment in found]
+
+    return choose
+
+
+def _mapped(segment: RecognizedSegment, speech: CollapsedAudio, language: str) -> RecognizedSegment:
+    """A delegate's segment with its word times in the original audio."""
+    words = []
+    for word in segment.words:
+        start_s, end_s = speech.to_original(word.start_s, word.end_s)
+        words.append(replace(word, start_s=round(start_s, 3), end_s=round(end_s, 3)))
+    return RecognizedSegment(segment.text, tuple(words), language)
+
+
 def _share(report: ProgressCallback, start: float, width: float) -> ProgressCallback:
     """Map a step's 0..1 progress onto ``start`` .. ``start + width`` of the whole."""
     return lambda fraction: report(start + width * fraction)

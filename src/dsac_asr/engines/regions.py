@@ -17,6 +17,10 @@ import numpy as np
 import numpy.typing as npt
 
 GAP_S = 0.3
+VAD_CHUNK_SAMPLES = 512 * 56_250
+"""Audio handed to Silero VAD at once: 30 min at 16 kHz (a multiple of its 512-sample
+window). faster-whisper's VAD makes two padded copies of what it is given, about
+2.1 times its size: 4 hours at once would cost 2 GB more than the audio itself."""
 
 
 @dataclass(frozen=True)
@@ -36,15 +40,36 @@ def find_speech(
     """Speech regions of 16 kHz mono audio, by faster-whisper's bundled Silero VAD.
 
     Pauses shorter than ``min_silence_s`` stay inside a region; each region is
-    widened by ``pad_s`` on both sides (the defaults are faster-whisper's).
+    widened by ``pad_s`` on both sides (the defaults are faster-whisper's). The
+    audio goes to the VAD :data:`VAD_CHUNK_SAMPLES` at a time, so memory stays
+    bounded: a region still open at a chunk's end is looked at again from its start
+    in the next chunk, and one longer than a chunk is joined to its continuation.
     """
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     options = VadOptions(
         min_silence_duration_ms=round(min_silence_s * 1000), speech_pad_ms=round(pad_s * 1000)
     )
-    found = get_speech_timestamps(samples, options, sampling_rate=sample_rate_hz)
-    return [Region(int(chunk["start"]), int(chunk["end"])) for chunk in found]
+    regions: list[Region] = []
+    start = 0
+    while start < len(samples):
+        piece = samples[start : start + VAD_CHUNK_SAMPLES]
+        found = get_speech_timestamps(piece, options, sampling_rate=sample_rate_hz)
+        chunk = [Region(start + int(c["start"]), start + int(c["end"])) for c in found]
+        end = start + len(piece)
+        if end < len(samples) and chunk and chunk[-1].end >= end and chunk[-1].start > start:
+            regions, start = _joined(regions, chunk[:-1], 0), chunk[-1].start
+            continue
+        regions, start = _joined(regions, chunk, round(min_silence_s * sample_rate_hz)), end
+    return regions
+
+
+def _joined(before: list[Region], after: list[Region], min_silence: int) -> list[Region]:
+    """``before`` then ``after`` (the next chunk's regions), the last region of one and
+    the first of the other made one when less than ``min_silence`` apart."""
+    if before and after and after[0].start - before[-1].end < min_silence:
+        return [*before[:-1], Region(before[-1].start, after[0].end), *after[1:]]
+    return [*before, *after]
 
 
 def split_at_pauses(

@@ -30,6 +30,7 @@ from dsac_asr.engines.base import (
 )
 from dsac_asr.engines.joint import JointSpeech, TimeMap, join_speech
 from dsac_asr.engines.language_id import (
+    delegating,
     identifiable,
     language_regions,
     recognize_by_region,
@@ -42,8 +43,14 @@ from dsac_asr.engines.regions import (
     split_at_pauses,
 )
 from dsac_asr.engines.segment_filters import is_runaway_repetition, split_sentences
-from dsac_asr.errors import DecodeTimeoutError, EngineError, InvalidOptionError, ModelError
-from dsac_asr.models.languages import MULTILINGUAL, iso1_code
+from dsac_asr.engines.whisper_tokens import (
+    decoding_code,
+    known_codes,
+    needs_wrapping,
+    wrap_tokenizer,
+)
+from dsac_asr.errors import DecodeTimeoutError, EngineError, ModelError
+from dsac_asr.models.languages import MULTILINGUAL
 from dsac_asr.models.manifest import InstalledModel
 
 SAMPLE_RATE_HZ = 16000
@@ -101,6 +108,9 @@ class WhisperEngine:
         self.options = options or WhisperOptions()
         self.model_id = model.id
         self._model = _load(model, self.options)
+        self._manifest, self._codes = model.manifest, known_codes()
+        if needs_wrapping(self._manifest, self._codes):
+            wrap_tokenizer(self._model, self._manifest)
 
     def recognize(
         self,
@@ -180,7 +190,7 @@ class WhisperEngine:
     def _settings(self, language: str, request: RecognitionRequest) -> dict[str, Any]:
         """faster-whisper's decoding options for ``request`` in ``language``."""
         return {
-            "language": iso1_code(language),
+            "language": decoding_code(self._manifest, language, self._codes),
             "beam_size": self.options.beam_size,
             "word_timestamps": True,
             "vad_filter": False,
@@ -296,10 +306,9 @@ class WhisperEngine:
         return [piece for piece in split_sentences(segment) if not is_runaway_repetition(piece)]
 
     def _language_for(self, request: RecognitionRequest) -> str:
-        """The request's language, which Whisper must have a code for (a multilingual
+        """The request's language, which the model must have a token for (a multilingual
         request reaches decoding region by region, each with its identified language)."""
-        if iso1_code(request.language) is None:
-            raise InvalidOptionError(f"Whisper has no code for language {request.language}")
+        decoding_code(self._manifest, request.language, self._codes)
         return request.language
 
     def _recognize_multilingual(
@@ -319,7 +328,7 @@ class WhisperEngine:
             SAMPLE_RATE_HZ,
             replace(request, candidate_languages=candidates),
             self.language_scores,
-            self._recognize_regions,
+            delegating(self._recognize_regions, request),
             on_progress,
         )
 

@@ -49,6 +49,7 @@ class JobOptions:
     user_id: str | None = None
     callback_style: str = "native"
     callback_api_key: str | None = None
+    result_bucket: str | None = None  # None: beside the audio (the source's bucket)
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,14 @@ class Job:
     error: JobError | None = None
     attempts: int = 0
     transcript_metadata: dict[str, str] = field(default_factory=dict)
+    lease_id: str | None = None
+    """The token of the claim running the job (None unless running); see ``JobStore.claim``."""
+
+    @property
+    def result_bucket(self) -> str:
+        """Where the job's seed-shaped result is written: beside the audio, unless the
+        audio's bucket is granted read-only (then the tenant's default bucket)."""
+        return self.options.result_bucket or self.source.bucket
 
 
 @dataclass(frozen=True)
@@ -106,18 +115,26 @@ class CallbackAttempt:
 
 @dataclass(frozen=True)
 class Tenant:
-    """A customer: owns jobs, reads the buckets it was granted."""
+    """A customer: owns jobs, reads the buckets it was granted and writes results to
+    those not granted read-only."""
 
     id: str
     name: str
     buckets: tuple[str, ...]
     webhook_secret: str
     created_at: datetime
+    read_only: frozenset[str] = frozenset()
+
+    def can_write(self, bucket: str) -> bool:
+        """Whether results may be written to (and audio deleted from) ``bucket``."""
+        return bucket in self.buckets and bucket not in self.read_only
 
     @property
     def default_bucket(self) -> str:
-        """The bucket uploads and their results go to: the first granted, else one of its own."""
-        return self.buckets[0] if self.buckets else f"tenant-{self.name}"
+        """The bucket uploads and results go to: the first granted for writing, else
+        one of its own."""
+        writable = [bucket for bucket in self.buckets if bucket not in self.read_only]
+        return writable[0] if writable else f"tenant-{self.name}"
 
 
 @dataclass(frozen=True)

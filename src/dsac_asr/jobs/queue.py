@@ -102,11 +102,11 @@ class JobQueue:
             if task.request.retries < task.max_retries:
                 log.warning("job %s: transient error, retrying: %s", job_id, exc.message)
                 raise task.retry(exc=exc, countdown=min(60, 2**task.request.retries)) from exc
-            ctx.store.finish_failure(job_id, exc.code, f"gave up after retries: {exc.message}")
-            status = JobStatus.FAILED
-        if status is None:
-            self._look_again_if_running(job_id)
-            return
+            message = f"gave up after retries: {exc.message}"
+            failed = ctx.store.finish_failure(job_id, exc.code, message, lease_id=None)
+            status = JobStatus.FAILED if failed else None
+        if status is None:  # not claimable: final, or running under another claim
+            return  # (if that claim's worker dies, the sweeper queues the job again)
         if status in NOTIFIED:
             self.notify(job_id)
         self._run_queued_like(job_id)
@@ -117,17 +117,6 @@ class JobQueue:
             run_queued_like(job_id, self.context(), self._mate_done)
         except TransientError as exc:  # what it claimed is handed back or leased: not lost
             log.warning("after job %s: cannot take more queued jobs: %s", job_id, exc.message)
-
-    def _look_again_if_running(self, job_id: str) -> None:
-        """A job running under another lease (in another job's batch, say) is queued
-        again for when that lease could have run out: if its worker died, the job
-        is claimed then, with no sweeper needed; if it finished, the message is dropped."""
-        try:
-            job = self.context().store.get_job(job_id, None)
-        except NotFoundError:
-            return
-        if job.status is JobStatus.RUNNING:
-            self.task.apply_async(args=[job_id], countdown=self.settings.job_lease_s)
 
     def _mate_done(self, job_id: str, status: JobStatus | None) -> None:
         """A job run in another job's batch ended: tell its client, or queue it again."""

@@ -24,9 +24,19 @@ from dsac_asr.jobs.tables import ApiKeyRow, JobRow, TenantRow
 _OPTION_FIELDS = frozenset(field.name for field in fields(JobOptions))
 
 
+READ_ONLY_SUFFIX = ":ro"
+"""A stored grant ``B:ro`` is read-only; a plain ``B`` (as before) reads and writes."""
+
+
 def tenant_from_row(row: TenantRow) -> Tenant:
     """The ``Tenant`` a row stores."""
-    return Tenant(row.id, row.name, tuple(row.buckets), row.webhook_secret, row.created_at)
+    names = tuple(grant.removesuffix(READ_ONLY_SUFFIX) for grant in row.buckets)
+    read_only = frozenset(
+        grant.removesuffix(READ_ONLY_SUFFIX)
+        for grant in row.buckets
+        if grant.endswith(READ_ONLY_SUFFIX)
+    )
+    return Tenant(row.id, row.name, names, row.webhook_secret, row.created_at, read_only)
 
 
 def key_from_row(row: ApiKeyRow) -> ApiKey:
@@ -64,6 +74,7 @@ def job_from_row(row: JobRow) -> Job:
         error=error,
         attempts=row.attempts,
         transcript_metadata=dict(row.transcript_metadata),
+        lease_id=row.lease_id,
     )
 
 
@@ -96,6 +107,7 @@ def row_from_job(job: Job) -> JobRow:
         error_code=job.error.code if job.error else None,
         error_message=job.error.message if job.error else None,
         transcript_metadata=dict(job.transcript_metadata),
+        lease_id=job.lease_id,
     )
 
 

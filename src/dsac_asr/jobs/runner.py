@@ -2,7 +2,9 @@
 
 No queue library here: the Celery task in ``jobs/queue.py`` calls ``run_job``.
 Idempotent: a finished, cancelled or deleted job is not run again, and the
-result is written before the job's state changes.
+result is written before the job's state changes. Fenced: every change names
+the claim's ``lease_id``, whose lease a heartbeat thread renews for the whole
+claim; a claim that lost its job stops and leaves the new claim's work alone.
 """
 
 from __future__ import annotations
@@ -12,23 +14,28 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dsac_asr.config import DEFAULT_INTERNAL_BUCKET
 from dsac_asr.egress import EgressPolicy, Timeouts
-from dsac_asr.errors import DsacError, NotFoundError, TransientError
+from dsac_asr.errors import DsacError, NotFoundError, ObjectInUseError, TransientError
 from dsac_asr.jobs.fetch import fetch_input
-from dsac_asr.jobs.model import Job, JobStatus, SourceKind
+from dsac_asr.jobs.lease import JobCancelled, LeaseKeeper
+from dsac_asr.jobs.model import Job, JobStatus
+from dsac_asr.jobs.results import (
+    delete_private_audio,
+    result_key,
+    transcript_key,
+    undo_results,
+    write_results,
+)
 from dsac_asr.jobs.store import JobStore
 from dsac_asr.jobs.workspace import job_workspace
 from dsac_asr.pipeline import Pipeline, TranscriptionOptions
 from dsac_asr.storage.base import ObjectStore
-from dsac_asr.transcript import OutputFormat, Transcript, render
-from dsac_asr.transcript.serialize import dumps
+from dsac_asr.transcript import Transcript
+
+__all__ = ["JobBatching", "WorkerContext", "result_key", "run_claimed", "run_job", "transcript_key"]
 
 log = logging.getLogger(__name__)
-HEARTBEAT_EVERY_S = 1.0
-
-
-class JobCancelled(Exception):
-    """Raised inside the pipeline's progress callback when the job was cancelled."""
 
 
 @dataclass(frozen=True)
@@ -56,16 +63,7 @@ class WorkerContext:
     egress: EgressPolicy = field(default_factory=EgressPolicy)
     fetch_timeouts: Timeouts = field(default_factory=lambda: Timeouts(10.0, 30.0, 3600.0))
     batching: JobBatching = field(default_factory=JobBatching)
-
-
-def result_key(job_id: str, tag: str | None = None) -> str:
-    """The seed's result key: ``decoded/<TAG>.json`` (the job id when no tag was given)."""
-    return f"decoded/{tag or job_id}.json"
-
-
-def transcript_key(job_id: str) -> str:
-    """Where the full transcript (for the other formats) is kept."""
-    return f"decoded/{job_id}.transcript.json"
+    internal_bucket: str = DEFAULT_INTERNAL_BUCKET  # transcripts, out of every client's reach
 
 
 def run_job(job_id: str, ctx: WorkerContext) -> JobStatus | None:
@@ -82,29 +80,35 @@ def run_job(job_id: str, ctx: WorkerContext) -> JobStatus | None:
 
 
 def run_claimed(job: Job, ctx: WorkerContext) -> JobStatus:
-    """Run a job this worker has claimed; as ``run_job``."""
+    """Run a job this worker has claimed; as ``run_job``. A claim that is lost on
+    the way (cancelled, deleted, or taken over after its lease ran out) stops and
+    changes nothing of the job's: it returns ``CANCELLED``."""
+    lease_id = job.lease_id or ""
+    log.info("job %s: claimed (attempt %d, lease %s)", job.id, job.attempts, lease_id)
     if job.attempts > ctx.max_attempts:
         message = (
             f"the worker stopped {job.attempts - 1} times while running this job "
             "(poison input?); giving up"
         )
-        _fail(job, "worker_crashed", message, ctx)
-        return JobStatus.FAILED
+        return _fail(job, "worker_crashed", message, ctx)
     started = time.monotonic()
-    try:
-        transcript = _transcribe(job, ctx)
-    except JobCancelled:
-        return JobStatus.CANCELLED
-    except TransientError:
-        ctx.store.release(job.id)
-        raise
-    except DsacError as exc:
-        _fail(job, exc.code, exc.message, ctx)
-        return JobStatus.FAILED
-    return _store_result(job, transcript, time.monotonic() - started, ctx)
+    with LeaseKeeper(ctx.store, job.id, lease_id, ctx.lease_s) as lease:
+        try:
+            transcript = _transcribe(job, ctx, lease)
+        except JobCancelled:
+            return JobStatus.CANCELLED
+        except TransientError:
+            ctx.store.release(job.id, lease_id)
+            raise
+        except DsacError as exc:
+            return _fail(job, exc.code, exc.message, ctx)
+        try:
+            return _store_result(job, transcript, time.monotonic() - started, ctx, lease)
+        except JobCancelled:
+            return JobStatus.CANCELLED
 
 
-def _transcribe(job: Job, ctx: WorkerContext) -> Transcript:
+def _transcribe(job: Job, ctx: WorkerContext, lease: LeaseKeeper) -> Transcript:
     with job_workspace(ctx.temp_root, job.id) as folder:
         path = fetch_input(
             job,
@@ -114,6 +118,7 @@ def _transcribe(job: Job, ctx: WorkerContext) -> Transcript:
             policy=ctx.egress,
             timeouts=ctx.fetch_timeouts,
         )
+        lease.check()
         options = TranscriptionOptions(
             language=job.options.language,
             band=job.options.band,
@@ -124,63 +129,60 @@ def _transcribe(job: Job, ctx: WorkerContext) -> Transcript:
             diarize=job.options.diarize,
             speakers=job.options.speakers,
         )
-        return ctx.pipeline.transcribe(path, options, _Heartbeat(job.id, ctx))
+        return ctx.pipeline.transcribe(path, options, lease)
 
 
 def _store_result(
-    job: Job, transcript: Transcript, processing_s: float, ctx: WorkerContext
+    job: Job, transcript: Transcript, processing_s: float, ctx: WorkerContext, lease: LeaseKeeper
 ) -> JobStatus:
-    """Write the result objects, then mark the job; undo the writes if it was
-    cancelled or deleted meanwhile (no transcript outlives its job)."""
-    if ctx.store.is_cancelled(job.id):
-        return JobStatus.CANCELLED
-    bucket, key = job.source.bucket, result_key(job.id, job.options.tag)
-    ctx.objects.put_bytes(bucket, transcript_key(job.id), dumps(transcript), "application/json")
-    ctx.objects.put_bytes(bucket, key, render(transcript, OutputFormat.JSON), "application/json")
+    """Write the result objects, then mark the job, as long as this claim holds it.
+
+    The lease is renewed just before each write (a lost claim writes nothing more).
+    If the job was cancelled or deleted meanwhile, the writes are undone (no
+    transcript outlives its job); if another claim took the job over, what it
+    wrote is left alone.
+    """
     try:
-        done = ctx.store.finish_success(
-            job.id,
-            result_key=key,
-            duration_s=transcript.duration_s,
-            processing_s=processing_s,
-            model_id=transcript.model_id,
-            transcript_metadata=dict(transcript.metadata),
+        key = write_results(
+            ctx.store, ctx.objects, ctx.internal_bucket, job, transcript, lease.renew
         )
-    except NotFoundError:
-        done = None
-    if done is None or done.status is not JobStatus.SUCCEEDED:
-        for written in (key, transcript_key(job.id)):
-            ctx.objects.delete(bucket, written)
+    except ObjectInUseError as exc:
+        return _fail(job, exc.code, exc.message, ctx)
+    done = ctx.store.finish_success(
+        job.id,
+        job.lease_id or "",
+        result_key=key,
+        duration_s=transcript.duration_s,
+        processing_s=processing_s,
+        model_id=transcript.model_id,
+        transcript_metadata=dict(transcript.metadata),
+    )
+    if done is None:
+        if _gone_or_cancelled(job.id, ctx):
+            undo_results(ctx.store, ctx.objects, ctx.internal_bucket, job)
         return JobStatus.CANCELLED
     _delete_private_audio(job, ctx)
     return JobStatus.SUCCEEDED
 
 
-def _fail(job: Job, code: str, message: str, ctx: WorkerContext) -> None:
-    """Mark the job failed; a private job's audio goes as after a success."""
-    failed = ctx.store.finish_failure(job.id, code, message)
-    if failed.status is JobStatus.FAILED:
-        _delete_private_audio(job, ctx)
+def _gone_or_cancelled(job_id: str, ctx: WorkerContext) -> bool:
+    """Whether no claim can own the job's results any more: deleted or cancelled."""
+    try:
+        return ctx.store.get_job(job_id, None).status is JobStatus.CANCELLED
+    except NotFoundError:
+        return True
+
+
+def _fail(job: Job, code: str, message: str, ctx: WorkerContext) -> JobStatus:
+    """Mark the job failed if this claim still holds it (a private job's audio goes
+    as after a success); ``FAILED``, or ``CANCELLED`` when the claim was lost."""
+    failed = ctx.store.finish_failure(job.id, code, message, lease_id=job.lease_id or "")
+    if failed is None:
+        return JobStatus.CANCELLED
+    _delete_private_audio(job, ctx)
+    return JobStatus.FAILED
 
 
 def _delete_private_audio(job: Job, ctx: WorkerContext) -> None:
     """Delete a private job's audio object (a URL source left nothing behind)."""
-    if job.options.private and job.source.kind is not SourceKind.URL and job.source.key:
-        ctx.objects.delete(job.source.bucket, job.source.key)
-
-
-class _Heartbeat:
-    """Progress callback: extends the lease, records progress, notices cancellation."""
-
-    def __init__(self, job_id: str, ctx: WorkerContext) -> None:
-        self.job_id, self.ctx = job_id, ctx
-        self.last_s = 0.0
-
-    def __call__(self, fraction: float) -> None:
-        now = time.monotonic()
-        if now - self.last_s < HEARTBEAT_EVERY_S and fraction < 1.0:
-            return
-        self.last_s = now
-        if self.ctx.store.is_cancelled(self.job_id):
-            raise JobCancelled(self.job_id)
-        self.ctx.store.heartbeat(self.job_id, min(fraction, 0.99), self.ctx.lease_s)
+    delete_private_audio(ctx.store, ctx.objects, job)

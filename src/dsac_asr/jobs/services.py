@@ -31,10 +31,13 @@ def open_objects(settings: Settings) -> ObjectStore:
 
 
 def worker_context(settings: Settings) -> WorkerContext:
-    """Everything a worker process needs, opened from ``settings``."""
+    """Everything a worker process needs, opened from ``settings`` (the internal bucket,
+    where transcripts go, is made if missing)."""
+    objects = open_objects(settings)
+    objects.ensure_bucket(settings.internal_bucket)
     return WorkerContext(
         store=open_store(settings, upgrade=False),
-        objects=open_objects(settings),
+        objects=objects,
         pipeline=Pipeline.from_settings(settings),
         temp_root=settings.temp_dir,
         lease_s=settings.job_lease_s,
@@ -42,6 +45,7 @@ def worker_context(settings: Settings) -> WorkerContext:
         max_attempts=settings.max_job_attempts,
         egress=settings.egress_policy,
         fetch_timeouts=settings.fetch_timeouts,
+        internal_bucket=settings.internal_bucket,
         batching=JobBatching(
             size=settings.job_batch_size,
             wait_s=settings.job_batch_wait_ms / 1000,

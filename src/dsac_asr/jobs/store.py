@@ -7,6 +7,7 @@ raise ``TransientError``. Call ``migrations.migrate(url)`` before ``JobStore.ope
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -16,9 +17,11 @@ from sqlalchemy.orm import Session
 
 from dsac_asr.callbacks.outbox import CallbackOutbox, settle
 from dsac_asr.errors import InvalidOptionError, NotFoundError
+from dsac_asr.jobs.claims import ObjectClaims
 from dsac_asr.jobs.database import Clock, make_engine, utc_now
 from dsac_asr.jobs.model import Job, JobStatus
 from dsac_asr.jobs.rows import decode_cursor, encode_cursor, job_from_row, row_from_job
+from dsac_asr.jobs.sweep_turns import SweepTurns
 from dsac_asr.jobs.tables import JobRow, UtcDateTime
 from dsac_asr.jobs.tenants import TenantStore, tenant_row
 
@@ -26,10 +29,12 @@ MAX_JOB_ID_LENGTH = 128
 MAX_PAGE_SIZE = 1000
 ACTIVE = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
 FINAL = frozenset(status.value for status in JobStatus if status.is_final)
+_NO_LEASE: dict[str, Any] = {"lease_until": None, "lease_id": None}
 
 
-class JobStore(TenantStore, CallbackOutbox):
-    """Tenants, keys and jobs in one SQL database."""
+class JobStore(TenantStore, CallbackOutbox, ObjectClaims, SweepTurns):
+    """Tenants, keys, jobs, their callbacks and objects, and the sweeper's turns in one
+    SQL database."""
 
     @classmethod
     def open(cls, database_url: str, *, clock: Clock = utc_now) -> JobStore:
@@ -88,8 +93,10 @@ class JobStore(TenantStore, CallbackOutbox):
         """Start (or restart) the job for a worker holding it for ``lease_s`` seconds.
 
         One atomic UPDATE: a queued job, or a running one whose lease has expired
-        (its worker died), becomes running with a new lease and one more attempt.
-        None when the job is final, leased by another worker, or missing.
+        (its worker died), becomes running with a new lease, a fresh ``lease_id``
+        (the claim's token) and one more attempt. None when the job is final,
+        leased by another worker, or missing. Every later change by the worker
+        names ``lease_id``: once another claim took the job over, they do nothing.
         """
         now = self.clock()
         claimable = or_(
@@ -100,30 +107,33 @@ class JobStore(TenantStore, CallbackOutbox):
             "status": JobStatus.RUNNING.value,
             "started_at": func.coalesce(JobRow.started_at, literal(now, UtcDateTime())),
             "lease_until": now + timedelta(seconds=lease_s),
+            "lease_id": uuid.uuid4().hex,
             "attempts": JobRow.attempts + 1,
         }
         return self._transition(job_id, claimable, values)
 
-    def heartbeat(self, job_id: str, progress: float, lease_s: float) -> bool:
-        """Record progress (0..1) and extend the lease; False once the job is no longer running."""
+    def heartbeat(self, job_id: str, lease_id: str, progress: float, lease_s: float) -> bool:
+        """Record progress (0..1) and extend the claim's lease; False once the claim is
+        lost (the job was cancelled, deleted, finished or taken over by another claim)."""
         values = {
             "progress": min(max(progress, 0.0), 1.0),
             "lease_until": self.clock() + timedelta(seconds=lease_s),
         }
-        running = JobRow.status == JobStatus.RUNNING.value
-        return self._transition(job_id, running, values) is not None
+        return self._transition(job_id, _held(lease_id), values) is not None
 
     def finish_success(
         self,
         job_id: str,
+        lease_id: str,
         *,
         result_key: str,
         duration_s: float,
         processing_s: float,
         model_id: str,
         transcript_metadata: dict[str, str],
-    ) -> Job:
-        """Mark a running job succeeded and return it; a job already final is left unchanged."""
+    ) -> Job | None:
+        """Mark the job succeeded if the claim ``lease_id`` still holds it; the job, or
+        None when the claim was lost (nothing changed)."""
         values = {
             **self._final_values(JobStatus.SUCCEEDED),
             "progress": 1.0,
@@ -133,30 +143,28 @@ class JobStore(TenantStore, CallbackOutbox):
             "model_id": model_id,
             "transcript_metadata": dict(transcript_metadata),
         }
-        running = JobRow.status == JobStatus.RUNNING.value
-        return self._transition(job_id, running, values) or self.get_job(job_id, None)
+        return self._transition(job_id, _held(lease_id), values)
 
-    def finish_failure(self, job_id: str, code: str, message: str) -> Job:
-        """Mark a queued or running job failed and return it; a final job is left unchanged."""
+    def finish_failure(
+        self, job_id: str, code: str, message: str, *, lease_id: str | None
+    ) -> Job | None:
+        """Mark the job failed if the claim ``lease_id`` still holds it (None: if it is
+        queued, held by no claim); the job, or None when nothing changed."""
         error = {"error_code": code, "error_message": message}
         values = {**self._final_values(JobStatus.FAILED), **error}
-        active = JobRow.status.in_(ACTIVE)
-        return self._transition(job_id, active, values) or self.get_job(job_id, None)
+        if lease_id is None:
+            return self._transition(job_id, JobRow.status == JobStatus.QUEUED.value, values)
+        return self._transition(job_id, _held(lease_id), values)
 
-    def release(self, job_id: str) -> bool:
+    def release(self, job_id: str, lease_id: str) -> bool:
         """Hand a running job back (its worker hit a transient error): queued, no lease.
 
         The attempt is not counted: ``attempts`` counts runs that ended with the
         worker gone (crashes), which bound how often a poison input is retried.
-        False when the job was no longer running (cancelled, finished or deleted).
+        False when the claim was lost (cancelled, finished, deleted or taken over).
         """
-        values = {
-            "status": JobStatus.QUEUED.value,
-            "lease_until": None,
-            "attempts": JobRow.attempts - 1,
-        }
-        running = JobRow.status == JobStatus.RUNNING.value
-        return self._transition(job_id, running, values) is not None
+        values = {"status": JobStatus.QUEUED.value, "attempts": JobRow.attempts - 1}
+        return self._transition(job_id, _held(lease_id), {**values, **_NO_LEASE}) is not None
 
     def cancel(self, job_id: str, tenant_id: str) -> Job:
         """Cancel the tenant's queued or running job and return it; final jobs are unchanged
@@ -166,7 +174,7 @@ class JobStore(TenantStore, CallbackOutbox):
         return self._transition(job_id, owned, values) or self.get_job(job_id, tenant_id)
 
     def _final_values(self, status: JobStatus) -> dict[str, Any]:
-        return {"status": status.value, "finished_at": self.clock(), "lease_until": None}
+        return {"status": status.value, "finished_at": self.clock(), **_NO_LEASE}
 
     def _transition(
         self, job_id: str, condition: ColumnElement[bool], values: dict[str, Any]
@@ -203,16 +211,28 @@ class JobStore(TenantStore, CallbackOutbox):
             status = session.scalar(select(JobRow.status).where(JobRow.id == job_id))
         return status is None or status == JobStatus.CANCELLED.value
 
-    def requeue_orphans(self, *, include_queued: bool = True) -> list[str]:
-        """Ids of jobs to put (back) on the queue, oldest first: running jobs whose lease
-        expired (their worker died) and, with ``include_queued``, every queued job.
+    def expired_leases(self) -> list[Job]:
+        """Running jobs whose lease expired (their worker died or lost touch), oldest first."""
+        expired = and_(JobRow.status == JobStatus.RUNNING.value, JobRow.lease_until < self.clock())
+        query = select(JobRow).where(expired).order_by(JobRow.created_at, JobRow.id)
+        with self.session() as session:
+            return [job_from_row(row) for row in session.scalars(query)]
 
-        Nothing changes in the store: ``claim`` takes such jobs over.
-        """
-        orphan = and_(JobRow.status == JobStatus.RUNNING.value, JobRow.lease_until < self.clock())
-        if include_queued:
-            orphan = or_(orphan, JobRow.status == JobStatus.QUEUED.value)
-        query = select(JobRow.id).where(orphan).order_by(JobRow.created_at, JobRow.id)
+    def requeue_expired(self, job_id: str, lease_id: str) -> bool:
+        """Take the job from the claim ``lease_id`` whose lease expired: queued again,
+        no lease (the attempt stays counted: its worker is presumed dead). False when
+        that claim renewed its lease, or the job was taken over, finished or deleted."""
+        expired = and_(_held(lease_id), JobRow.lease_until < self.clock())
+        values = {"status": JobStatus.QUEUED.value, **_NO_LEASE}
+        return self._transition(job_id, expired, values) is not None
+
+    def queued_ids(self) -> list[str]:
+        """Ids of every queued job, oldest first."""
+        query = (
+            select(JobRow.id)
+            .where(JobRow.status == JobStatus.QUEUED.value)
+            .order_by(JobRow.created_at, JobRow.id)
+        )
         with self.session() as session:
             return list(session.scalars(query))
 
@@ -254,6 +274,11 @@ class JobStore(TenantStore, CallbackOutbox):
         with self.session() as session:
             rows = session.execute(query).all()
         return [float(processing or 0.0) / float(duration or 1.0) for processing, duration in rows]
+
+
+def _held(lease_id: str) -> ColumnElement[bool]:
+    """The job is running under the claim ``lease_id`` (the fencing condition)."""
+    return and_(JobRow.status == JobStatus.RUNNING.value, JobRow.lease_id == lease_id)
 
 
 def _succeeded() -> ColumnElement[bool]:

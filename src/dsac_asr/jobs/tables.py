@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -85,7 +86,8 @@ class ApiKeyRow(Base):
 
 
 class JobRow(Base):
-    """A transcription job; ``lease_until`` is when a running job's worker is presumed dead."""
+    """A transcription job; ``lease_until`` is when a running job's worker is presumed dead,
+    ``lease_id`` the token of the claim that holds it (every change a worker makes names it)."""
 
     __tablename__ = "jobs"
     # Serves the foreign key and each tenant's newest-first listing.
@@ -105,6 +107,7 @@ class JobRow(Base):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     lease_until: Mapped[datetime | None]
+    lease_id: Mapped[str | None] = mapped_column(String(32))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     duration_s: Mapped[float | None] = mapped_column(Float)
     processing_s: Mapped[float | None] = mapped_column(Float)
@@ -146,3 +149,27 @@ class CallbackEventRow(Base):
     claimed_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+
+
+class ObjectClaimRow(Base):
+    """Which job owns an object the service wrote (a seed result, an upload, a transcript):
+    only that job may delete it, and no other live job may write it."""
+
+    __tablename__ = "object_claims"
+
+    bucket: Mapped[str] = mapped_column(String(255), primary_key=True)
+    key: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(128), index=True)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    claimed_at: Mapped[datetime]
+    written: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SweepRow(Base):
+    """Whose turn it is to sweep: the first process to move ``next_at`` on sweeps."""
+
+    __tablename__ = "sweeps"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_at: Mapped[datetime]
+    holder: Mapped[str | None] = mapped_column(String(64))

@@ -17,7 +17,7 @@ from dsac_asr.callbacks.webhooks import new_secret
 from dsac_asr.errors import InvalidOptionError, NotFoundError
 from dsac_asr.jobs.database import Database
 from dsac_asr.jobs.model import ApiKey, Tenant
-from dsac_asr.jobs.rows import key_from_row, tenant_from_row
+from dsac_asr.jobs.rows import READ_ONLY_SUFFIX, key_from_row, tenant_from_row
 from dsac_asr.jobs.tables import ApiKeyRow, TenantRow
 
 TENANT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
@@ -37,10 +37,29 @@ def new_api_key() -> str:
 
 
 def _unique_buckets(buckets: Iterable[str]) -> list[str]:
-    names = [bucket.strip() for bucket in buckets]
-    if any(not name for name in names):
+    """Grants as stored: ``B`` (read and write, the meaning a plain name always had) or
+    ``B:ro`` (read only). ``B:rw`` is ``B``; a bucket named again takes its last mode."""
+    modes: dict[str, bool] = {}
+    for grant in buckets:
+        name, read_only = _parse_grant(grant)
+        modes[name] = read_only
+    return [name + READ_ONLY_SUFFIX if read_only else name for name, read_only in modes.items()]
+
+
+def _parse_grant(grant: str) -> tuple[str, bool]:
+    """``(bucket, read_only)`` from ``B``, ``B:rw`` or ``B:ro``."""
+    name, _, mode = grant.strip().partition(":")
+    name = name.strip()
+    if not name:
         raise InvalidOptionError("bucket names must not be empty")
-    return list(dict.fromkeys(names))
+    if mode not in ("", "rw", "ro"):
+        raise InvalidOptionError(f"bucket grant {grant!r}: the mode after ':' is ro or rw")
+    return name, mode == "ro"
+
+
+def _stored_grants(tenant: Tenant) -> list[str]:
+    """The tenant's grants in the form ``_unique_buckets`` reads."""
+    return [b + READ_ONLY_SUFFIX if b in tenant.read_only else b for b in tenant.buckets]
 
 
 class TenantStore(Database):
@@ -78,10 +97,11 @@ class TenantStore(Database):
             return tenant_from_row(row) if row else None
 
     def grant_buckets(self, tenant_id: str, buckets: Iterable[str]) -> Tenant:
-        """Add buckets the tenant may read (those it has are kept, in order)."""
+        """Add buckets the tenant may read, and write unless granted ``B:ro`` (those it
+        has are kept, in order; naming one again changes its mode)."""
         with self.session() as session:
             row = tenant_row(session, tenant_id, for_update=True)
-            row.buckets = _unique_buckets([*row.buckets, *buckets])
+            row.buckets = _unique_buckets([*_stored_grants(tenant_from_row(row)), *buckets])
             return tenant_from_row(row)
 
     def issue_key(self, tenant_id: str) -> tuple[str, ApiKey]:

@@ -13,15 +13,14 @@ Kaldi engine checks the result by loading it.
 from __future__ import annotations
 
 import re
-import shutil
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from dsac_asr.errors import InvalidOptionError, ModelError
-from dsac_asr.models.manifest import Band, InstalledModel, ModelManifest, write_manifest
+from dsac_asr.models.install import check_free, install
+from dsac_asr.models.manifest import Band, InstalledModel, ModelManifest
 
 KALDI_DEFAULT_SAMPLE_RATE_HZ = 16000
 """Kaldi's ``--sample-frequency`` when a features config does not set it."""
@@ -82,10 +81,9 @@ def import_kaldi(
     model_dir, graph_dir = model_dir.absolute(), graph_dir.absolute()
     manifest = _manifest(model_id, language, band, domain, version, model_dir)
     target = models_root / model_id
-    if (target.exists() or target.is_symlink()) and not replace:
-        raise ModelError(f"model folder {target} already exists: pass replace=True to replace it")
+    check_free(target, replace)
     layout = plan_vosk_layout(model_dir, graph_dir, band)
-    _install(layout, manifest, target)
+    install(target, manifest, lambda staging: _write_layout(layout, staging))
     return InstalledModel(manifest=manifest, path=target)
 
 
@@ -289,38 +287,11 @@ def _add_extractor(layout: VoskLayout, extractor: Path) -> None:
         layout.texts["ivector/splice.conf"] = "".join(f"{opt}\n" for opt in options)
 
 
-def _install(layout: VoskLayout, manifest: ModelManifest, target: Path) -> None:
-    """Build the folder beside ``target``, move it into place, then write the manifest.
-
-    The manifest comes last so that a registry scanning the models folder never
-    sees a half-built model (its glob also matches the hidden staging folder).
-    """
-    staging = target.parent / f".{target.name}.importing-{uuid.uuid4().hex[:8]}"
-    try:
-        _write_layout(layout, staging)
-        _remove(target)
-        staging.rename(target)
-        write_manifest(target, manifest)
-    except OSError as exc:
-        raise ModelError(f"cannot write the model folder {target}: {exc}") from exc
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
 def _write_layout(layout: VoskLayout, folder: Path) -> None:
-    """Create ``folder`` with the layout's links and generated files."""
-    folder.mkdir(parents=True)
+    """Fill ``folder`` with the layout's links and generated files."""
     for relative, source in layout.links.items():
         (folder / relative).parent.mkdir(parents=True, exist_ok=True)
         (folder / relative).symlink_to(source)
     for relative, text in layout.texts.items():
         (folder / relative).parent.mkdir(parents=True, exist_ok=True)
         (folder / relative).write_text(text, encoding="utf-8")
-
-
-def _remove(path: Path) -> None:
-    """Remove an old model folder (or a link standing in its place), if any."""
-    if path.is_symlink() or path.is_file():
-        path.unlink()
-    elif path.is_dir():
-        shutil.rmtree(path)

@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from dsac_asr.errors import ModelError
-from dsac_asr.models.languages import normalize_language
+from dsac_asr.models.languages import MULTILINGUAL, normalize_language
 
 MANIFEST_NAME = "manifest.json"
 
@@ -37,11 +37,28 @@ class Band(StrEnum):
         raise ValueError(f"unknown band {value!r}: use nb (8 kHz) or bb (16 kHz)")
 
 
+NO_LANGUAGE_TOKEN = "none"
+"""``language_token`` of a Whisper model fine-tuned without any language token."""
+
+
+class CtcSettings(BaseModel):
+    """How the CTC engine runs a model folder's ONNX network (see ``engines.ctc``)."""
+
+    model_file: str = "model.int8.onnx"
+    tokens_file: str = "tokens.txt"
+    blank_id: int = 0
+    word_delimiter: str | None = "|"
+    """The token between words (``|`` in wav2vec2 vocabularies); ``None``: words are
+    marked by tokens starting with ``▁`` (SentencePiece) or by a space token."""
+    normalize: bool = True
+    """Scale each window to zero mean and unit variance first (wav2vec2's feature extractor)."""
+
+
 class ModelManifest(BaseModel):
     """Contents of a model folder's ``manifest.json``."""
 
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    engine: Literal["whisper", "kaldi"]
+    engine: Literal["whisper", "kaldi", "ctc"]
     languages: list[str]
     band: Band
     domain: str | None = None
@@ -51,6 +68,25 @@ class ModelManifest(BaseModel):
     priority: int = 0
     punctuated: bool | None = None
     """Whether the engine writes punctuation and casing; unset: Whisper does, Kaldi not."""
+    language_token: str | None = None
+    """Whisper only: the language token decoding starts with (``sw`` for ``<|sw|>``, or
+    ``none``) for every language of the model; unset: each language's own ISO 639-1 code."""
+    quality: dict[str, str] = {}
+    """A note per language on how well the model serves it (shown by ``models list``)."""
+    ctc: CtcSettings | None = None
+    """CTC only: how to run the network (defaults when unset)."""
+
+    @property
+    def sample_rate_hz(self) -> int:
+        """The rate the engine takes audio at: 16 kHz for Whisper and CTC networks (a
+        narrowband one was trained on telephone audio at that rate), else the band's."""
+        return self.band.sample_rate_hz if self.engine == "kaldi" else 16000
+
+    @property
+    def specific_to(self) -> str | None:
+        """The one language the model is made for, when it serves a single language."""
+        languages = self.languages
+        return languages[0] if len(languages) == 1 and languages[0] != MULTILINGUAL else None
 
     @property
     def writes_punctuation(self) -> bool:
@@ -61,6 +97,11 @@ class ModelManifest(BaseModel):
     @classmethod
     def _canonical_languages(cls, value: list[str]) -> list[str]:
         return [normalize_language(code) for code in value]
+
+    @field_validator("quality")
+    @classmethod
+    def _canonical_quality(cls, value: dict[str, str]) -> dict[str, str]:
+        return {normalize_language(code): note for code, note in value.items()}
 
 
 class InstalledModel(BaseModel):

@@ -42,7 +42,7 @@ class Route:
     @property
     def sample_rate_hz(self) -> int:
         """The rate the audio must be decoded to for this model."""
-        return self.model.manifest.band.sample_rate_hz
+        return self.model.manifest.sample_rate_hz
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ class ModelRegistry:
         if not candidates:
             raise NoModelForRequestError(_no_language_message(request.language, self))
         candidates = _filter_domain(candidates, request.domain)
-        best = min(candidates, key=lambda m: _preference(m, request.band))
+        best = min(candidates, key=lambda m: _preference(m, request))
         return _route_to(best, request)
 
 
@@ -132,11 +132,20 @@ def _filter_domain(models: list[InstalledModel], domain: str | None) -> list[Ins
     )
 
 
-def _preference(model: InstalledModel, band: Band) -> tuple[int, int, int, str]:
+def _preference(model: InstalledModel, request: RouteRequest) -> tuple[int, int, int, int, str]:
+    """Sort key, best first: the band asked for, then the manifest's ``priority``, then a
+    model made for the language before a multilingual one (for ``mul``: a Whisper model,
+    the engine that identifies languages), then an installed model before a bundled one."""
+    manifest = model.manifest
+    if request.language == MULTILINGUAL:
+        fit = 0 if manifest.engine == "whisper" else 1
+    else:
+        fit = 0 if manifest.specific_to == request.language else 1
     return (
-        0 if model.manifest.band is band else 1,
+        0 if manifest.band is request.band else 1,
+        -manifest.priority,
+        fit,
         1 if model.bundled else 0,
-        -model.manifest.priority,
         model.id,
     )
 
@@ -155,13 +164,20 @@ def _route_to(model: InstalledModel, request: RouteRequest) -> Route:
     notes: list[str] = []
     model_band = model.manifest.band
     if model_band is not request.band:
-        how = "upsampled" if model_band is Band.BB else "downsampled"
-        notes.append(
-            f"no {request.band.sample_rate_hz // 1000} kHz model for {request.language}: "
-            f"used {model.id} ({model_band.sample_rate_hz // 1000} kHz) on {how} audio"
-        )
+        notes.append(_band_note(model, request))
     domain = request.domain.upper() if request.domain else None
     return Route(model=model, language=request.language, notes=tuple(notes), domain=domain)
+
+
+def _band_note(model: InstalledModel, request: RouteRequest) -> str:
+    """What a request got instead of a model of its band."""
+    model_band = model.manifest.band
+    wanted = f"no {request.band.sample_rate_hz // 1000} kHz model for {request.language}"
+    trained = f"{model_band.sample_rate_hz // 1000} kHz"
+    if model.manifest.sample_rate_hz != model_band.sample_rate_hz:  # hears 16 kHz either way
+        return f"{wanted}: used {model.id} (trained on {trained} audio)"
+    how = "upsampled" if model_band is Band.BB else "downsampled"
+    return f"{wanted}: used {model.id} ({trained}) on {how} audio"
 
 
 def _describe(models: list[InstalledModel]) -> str:
@@ -174,6 +190,9 @@ def _no_language_message(language: str, registry: ModelRegistry) -> str:
     return (
         f"no installed model serves {language_name(language)} ({language}). "
         f"Installed: {_describe(registry.models())}. To add one, put a model folder with a "
-        f"{MANIFEST_NAME} in {registry.models_dir}, or import a Kaldi model with "
-        "'dsac-asr models import-kaldi MODEL_DIR GRAPH_DIR --id ID --language CODE --band nb'."
+        f"{MANIFEST_NAME} in {registry.models_dir}, or import one with 'dsac-asr models "
+        "import-whisper HF_DIR --id ID --language CODE' (a Whisper fine-tune), 'dsac-asr "
+        "models import-ctc DIR --id ID --language CODE' (wav2vec2/MMS or ONNX CTC) or "
+        "'dsac-asr models import-kaldi MODEL_DIR GRAPH_DIR --id ID --language CODE --band nb'"
+        " (see docs/models.md)."
     )

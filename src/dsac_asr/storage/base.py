@@ -51,3 +51,7 @@ class ObjectStore(Protocol):
     def ping(self) -> None:
         """Raise ``TransientError`` unless the store is reachable."""
         ...
+
+    def ensure_bucket(self, bucket: str) -> None:
+        """Create ``bucket`` unless it exists."""
+        ...
