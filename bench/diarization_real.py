@@ -176,7 +176,7 @@ class Recogniser:
         from dsac_asr.pipeline import TranscriptionOptions
 
         path = write_wav(self.work / f"{excerpt.name}.wav", [excerpt.samples], SAMPLE_RATE_HZ)
-        options = TranscriptionOptions(language="eng", model_id="whisper-base")
+        options = TranscriptionOptions(language="eng", model="whisper-base")
         started, cpu = time.perf_counter(), time.process_time()
         transcript = self.pipeline.transcribe(path, options)
         recognition_s = time.perf_counter() - started

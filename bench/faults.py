@@ -2,6 +2,7 @@
 
     python bench/faults.py [--jobs 50] [--down-s 60] [--kills 6] [--model whisper-tiny.en]
     python bench/faults.py --quick        # 12 jobs, receiver down 40 s, 3 kills
+    python bench/faults.py --distributed  # PostgreSQL + Redis, `dsac-asr api` + 2 workers
 
 Against a fresh ``dsac-asr serve`` (embedded: SQLite, local folder, filesystem
 queue) on loopback:
@@ -29,6 +30,10 @@ whose event never reached the receiver with a 2xx), callbacks duplicated
 (deliveries beyond the first of an event), and events with more than one
 ``webhook-id``. The callback schedule is compressed for the run
 (``DSAC_CALLBACK_RETRY_S``, ``--retry-s``); the default schedule is a day long.
+``--distributed`` runs the same against ``dsac-asr api`` and two ``dsac-asr
+worker`` processes (each with its sweeper) on a fresh PostgreSQL database and a
+redis-server of its own, sharing a local object folder; "the whole service" is
+then the API and both workers.
 Figures are printed as JSON and one line each; nothing is asserted.
 """
 
@@ -40,18 +45,21 @@ import json
 import os
 import random
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import corpus  # noqa: F401  (puts tests/ on the path)
+import httpx
 from http_servers import Handler, LoopbackServer, Received
-from service_harness import Service, base_env, child_pids, create_key, free_port
+from service_harness import Service, base_env, child_pids, create_key, dsac_executable, free_port
 from service_throughput import Clip, make_clips
 
 HERE = Path(__file__).parent
@@ -107,7 +115,7 @@ class Run:
         """kill -9 one worker pool process (a Celery prefork child); False if none fits."""
         assert self.service.process is not None
         workers = child_pids(self.service.process.pid)
-        pool = [pid for worker in workers for pid in child_pids(worker)]
+        pool = [pid for worker in workers for pid in _pool_of(worker)]
         if not idle_too:
             pool = [pid for pid in pool if not _idle_in_queue_read(pid)]
         if not pool:
@@ -126,15 +134,31 @@ class Run:
         process.wait(10)
         self.service = self._start()
 
+    def client(self) -> httpx.Client:
+        return self.service.client(self.key)
+
+    def stop(self) -> None:
+        _stop(self.service)
+
     def jobs(self) -> dict[str, dict[str, Any]]:
-        with self.service.client(self.key) as api:
+        with self.client() as api:
             page = api.get("/v1/jobs", params={"limit": 200}).json()
         return {job["id"]: job for job in page["jobs"]}
 
     def job(self, job_id: str) -> dict[str, Any]:
-        with self.service.client(self.key) as api:
+        with self.client() as api:
             found: dict[str, Any] = api.get(f"/v1/jobs/{job_id}").json()
         return found
+
+
+def _pool_of(worker: int) -> list[int]:
+    """The Celery pool processes of a worker (not its sweeper process)."""
+    found = []
+    for pid in child_pids(worker):
+        with contextlib.suppress(OSError):
+            if b"sweeper" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(pid)
+    return found
 
 
 def _idle_in_queue_read(pid: int) -> bool:
@@ -150,6 +174,86 @@ def _kill(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
+class DistributedRun(Run):
+    """``dsac-asr api`` and two ``dsac-asr worker`` processes on PostgreSQL and Redis."""
+
+    def __init__(self, env: dict[str, str], folder: Path, workers: int) -> None:
+        self.env, self.folder, self.workers = env, folder, workers
+        self.key = create_key(env, "faults")
+        self.starts = 0
+        self.port = free_port()
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self._start_all()
+
+    def _start_all(self) -> None:
+        self.starts += 1
+        self.processes = [self._spawn("api", "api", "--port", str(self.port))]
+        for index in range(2):
+            concurrency = str(self.workers)
+            self.processes.append(
+                self._spawn(f"worker{index}", "worker", "--concurrency", concurrency)
+            )
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{self.port}/readyz", timeout=2).status_code == 200:
+                    return
+            time.sleep(0.3)
+        raise SystemExit("the API did not get ready")
+
+    def _spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+        log = (self.folder / f"{name}-{self.starts}.log").open("ab")
+        command = [dsac_executable(), *args]
+        return subprocess.Popen(command, env=self.env, stdout=log, stderr=log)
+
+    def client(self) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.key}"}
+        return httpx.Client(base_url=f"http://127.0.0.1:{self.port}", headers=headers, timeout=30)
+
+    def kill_pool_process(self, rng: random.Random, idle_too: bool) -> bool:
+        workers = [process.pid for process in self.processes[1:]]
+        pool = [pid for worker in workers for pid in _pool_of(worker)]
+        if not idle_too:
+            pool = [pid for pid in pool if not _idle_in_queue_read(pid)]
+        if not pool:
+            return False
+        _kill(rng.choice(pool))
+        return True
+
+    def kill_everything_and_restart(self) -> None:
+        for process in self.processes:
+            for child in child_pids(process.pid):
+                for grandchild in child_pids(child):
+                    _kill(grandchild)
+                _kill(child)
+            _kill(process.pid)
+            process.wait(10)
+        self._start_all()
+
+    def stop(self) -> None:
+        tree = [pid for p in self.processes for pid in [p.pid, *child_pids(p.pid)]]
+        for process in self.processes:
+            process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(30)
+        for pid in tree:
+            _kill(pid)
+
+
+@contextlib.contextmanager
+def distributed_env(data_dir: Path) -> Iterator[dict[str, str]]:
+    """A fresh PostgreSQL database and a redis-server for one run."""
+    from postgres_db import postgres_database
+    from redis_server import running_redis
+
+    with postgres_database() as database_url, running_redis() as broker_url:
+        env = base_env(data_dir)
+        env.update(DSAC_DATABASE_URL=database_url, DSAC_BROKER_URL=broker_url,
+                   DSAC_SECRET_KEY="faults-bench-sealing-key")  # fmt: skip
+        yield env
+
+
 def _stop(service: Service) -> None:
     """SIGTERM, then kill -9 of what is left (a hung worker does not stop by itself)."""
     process = service.process
@@ -163,7 +267,7 @@ def _stop(service: Service) -> None:
 
 def submit_all(run: Run, clips: list[Clip], receiver: Receiver, model: str) -> list[str]:
     ids = []
-    with run.service.client(run.key) as api:
+    with run.client() as api:
         for index, clip in enumerate(clips):
             with clip.path.open("rb") as audio:
                 answer = api.post(
@@ -292,6 +396,9 @@ def main() -> None:
     parser.add_argument("--timeout-s", type=float, default=900.0)
     parser.add_argument("--stall-s", type=float, default=120.0, help="no job finished: stop")
     parser.add_argument("--kill-idle", action="store_true", help="kill idle pool processes too")
+    parser.add_argument(
+        "--distributed", action="store_true", help="PostgreSQL, Redis, api + 2 workers"
+    )
     parser.add_argument("--quick", action="store_true", help="12 jobs, receiver down 40 s, 3 kills")
     args = parser.parse_args()
     if args.quick:
@@ -300,22 +407,28 @@ def main() -> None:
     receiver = Receiver()
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
-        env = base_env(data_dir)
-        env.update(
-            DSAC_EGRESS_ALLOW="127.0.0.1", DSAC_JOB_LEASE_S=str(args.lease_s),
-            DSAC_CALLBACK_RETRY_S=args.retry_s, DSAC_CALLBACK_TIMEOUT_S="5",
-            DSAC_MAX_ACTIVE_JOBS_PER_TENANT=str(4 * args.jobs),
-        )  # fmt: skip
-        run = Run(env, Path(tmp), args.workers)
-        try:
-            ids = submit_all(run, clips, receiver, args.model)
-            faults = inject_faults(run, receiver, ids, args)
-            faults["callbacks_settled_in_s"] = wait_for_callbacks(run, receiver, ids, 300)
-            figures = {**report(run, receiver, ids, data_dir), **faults}
-        finally:
-            receiver.close()
-            _stop(run.service)
-    figures.update(down_s=args.down_s, lease_s=args.lease_s, retry_s=args.retry_s)
+        with contextlib.ExitStack() as stack:
+            if args.distributed:
+                env = stack.enter_context(distributed_env(data_dir))
+            else:
+                env = base_env(data_dir)
+            env.update(
+                DSAC_EGRESS_ALLOW="127.0.0.1", DSAC_JOB_LEASE_S=str(args.lease_s),
+                DSAC_CALLBACK_RETRY_S=args.retry_s, DSAC_CALLBACK_TIMEOUT_S="5",
+                DSAC_MAX_ACTIVE_JOBS_PER_TENANT=str(4 * args.jobs),
+            )  # fmt: skip
+            kind = DistributedRun if args.distributed else Run
+            run = kind(env, Path(tmp), args.workers)
+            try:
+                ids = submit_all(run, clips, receiver, args.model)
+                faults = inject_faults(run, receiver, ids, args)
+                faults["callbacks_settled_in_s"] = wait_for_callbacks(run, receiver, ids, 300)
+                figures = {**report(run, receiver, ids, data_dir), **faults}
+            finally:
+                receiver.close()
+                run.stop()
+    figures.update(down_s=args.down_s, lease_s=args.lease_s, retry_s=args.retry_s,
+                   setup="distributed" if args.distributed else "embedded")  # fmt: skip
     print(json.dumps(figures, indent=2))
     for name in ("jobs_lost", "results_duplicated", "results_missing", "callbacks_lost",
                  "callbacks_duplicated", "events_with_several_ids"):  # fmt: skip

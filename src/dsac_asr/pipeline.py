@@ -28,6 +28,7 @@ from dsac_asr.errors import DsacError, InvalidOptionError
 from dsac_asr.models.languages import MULTILINGUAL, SOUTH_AFRICAN, normalize_language
 from dsac_asr.models.manifest import Band
 from dsac_asr.models.registry import ModelRegistry, Route, RouteRequest
+from dsac_asr.options import TranscriptionOptions as TranscriptionOptions  # re-exported
 from dsac_asr.transcript import (
     Segment,
     SpeakerSpan,
@@ -45,20 +46,6 @@ from dsac_asr.transcript.truecasing import caser_for
 ProgressCallback = Callable[[float], None]
 _DECODE_SHARE = 0.05
 CHANNEL_MODES = ("auto", "mix", "separate")
-
-
-@dataclass(frozen=True)
-class TranscriptionOptions:
-    """What one transcription asks for (the CLI's flags, a job's options)."""
-
-    language: str = "eng"
-    band: str = "auto"
-    channels: str = "auto"
-    domain: str | None = None
-    model_id: str | None = None
-    punctuate: bool = True
-    diarize: bool = False
-    speakers: int | None = None  # with diarize: the known count; None estimates it
 
 
 @dataclass(frozen=True)
@@ -94,7 +81,7 @@ class Pipeline:
         _check_diarization(options, self.diarizer)
         info = probe(path, self.limits)
         band = _band_for(options.band, info)
-        request = RouteRequest(language, band, options.domain, options.model_id)
+        request = RouteRequest(language, band, options.domain, options.model)
         return info, self.registry.route(request)
 
     def transcribe(

@@ -38,7 +38,7 @@ def _accuracy(transcript: Transcript, conversation: Conversation) -> float:
 def test_two_speakers_with_a_known_count(pipeline: Pipeline, folder: Path) -> None:
     conversation = make_conversation(folder, ["awb", "rms"], turns=8, seed=1)
     path = write_wav(folder / "two.wav", [conversation.samples], SAMPLE_RATE_HZ)
-    options = TranscriptionOptions(model_id=MODEL, diarize=True, speakers=2)
+    options = TranscriptionOptions(model=MODEL, diarize=True, speakers=2)
     transcript = pipeline.transcribe(path, options)
     assert len(transcript.words) > 40
     assert transcript.speakers == ["A", "B"]
@@ -50,7 +50,7 @@ def test_two_speakers_with_a_known_count(pipeline: Pipeline, folder: Path) -> No
 def test_three_speakers_counted_automatically(pipeline: Pipeline, folder: Path) -> None:
     conversation = make_conversation(folder, ["slt", "rms", "espeak:en+m3"], turns=9, seed=2)
     path = write_wav(folder / "three.wav", [conversation.samples], SAMPLE_RATE_HZ)
-    transcript = pipeline.transcribe(path, TranscriptionOptions(model_id=MODEL, diarize=True))
+    transcript = pipeline.transcribe(path, TranscriptionOptions(model=MODEL, diarize=True))
     assert transcript.speakers == ["A", "B", "C"]
     assert _accuracy(transcript, conversation) >= 0.85
 
@@ -85,7 +85,7 @@ def test_a_two_channel_call_keeps_its_channel_speakers(pipeline: Pipeline, folde
         lo, hi = int(line.start_s * SAMPLE_RATE_HZ), int(line.end_s * SAMPLE_RATE_HZ)
         target[lo:hi] = conversation.samples[lo:hi]
     path = write_wav(folder / "call.wav", [agent, customer], SAMPLE_RATE_HZ)
-    options = TranscriptionOptions(model_id=MODEL, channels="separate", diarize=True, speakers=3)
+    options = TranscriptionOptions(model=MODEL, channels="separate", diarize=True, speakers=3)
     transcript = pipeline.transcribe(path, options)
     assert transcript.speakers == ["A", "B"]
     assert "speakers" not in transcript.metadata  # no voice diarisation ran

@@ -132,7 +132,7 @@ def test_compressed_and_video_containers_transcribe(
     pipeline: Pipeline, english_wav: Path, tmp_path: Path, container: str
 ) -> None:
     path = _reencode(english_wav, tmp_path / f"fox.{container}")
-    transcript = pipeline.transcribe(path, TranscriptionOptions(model_id="whisper-tiny.en"))
+    transcript = pipeline.transcribe(path, TranscriptionOptions(model="whisper-tiny.en"))
     assert {"quick", "brown", "fox"} <= set(normalize_text(transcript.text).split())
 
 

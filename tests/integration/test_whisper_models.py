@@ -57,7 +57,7 @@ def test_without_a_language_token_the_engine_wraps_the_tokenizer(
     assert isinstance(engine._model.hf_tokenizer, TrainedLanguageToken)
     assert engine._model.hf_tokenizer.token_to_id("<|en|>") is None
     transcript = Pipeline(ModelRegistry(tmp_path)).transcribe(
-        english_wav, TranscriptionOptions(language="xho", model_id="xho-w")
+        english_wav, TranscriptionOptions(language="xho", model="xho-w")
     )
     assert transcript.model_id == "xho-w"
 

@@ -68,7 +68,7 @@ def audio(tmp_path: Path) -> Path:
 def _transcribe(models_dir: Path, audio: Path, model_id: str, punctuate: bool = True) -> Any:
     registry = ModelRegistry(models_dir, include_bundled=False)
     pipeline = Pipeline(registry=registry, engine_for=lambda model, options: LowerCaseEngine())
-    options = TranscriptionOptions(model_id=model_id, punctuate=punctuate)
+    options = TranscriptionOptions(model=model_id, punctuate=punctuate)
     return pipeline.transcribe(audio, options)
 
 

@@ -134,7 +134,7 @@ def _pipeline(tmp_path: Path, engine: Any) -> Pipeline:
 
 
 def _transcribe(pipeline: Pipeline, path: Path, **options: Any) -> Transcript:
-    chosen = TranscriptionOptions(model_id="whisper-tiny.en", punctuate=False, **options)
+    chosen = TranscriptionOptions(model="whisper-tiny.en", punctuate=False, **options)
     return pipeline.transcribe(path, chosen)
 
 

@@ -81,19 +81,9 @@ def check_options(options: JobOptionsIn, svc: ApiServices) -> JobOptions:
         diarizer_for(settings.diarization_backend, settings.diarization_model).require_installed()
     if options.callback_url:
         check_url(options.callback_url, svc.settings.egress_policy)
-    return JobOptions(
-        language=language,
-        band=options.band,
-        channels=options.channels,
-        domain=options.domain,
-        model=options.model,
-        diarize=options.diarize,
-        speakers=options.speakers,
-        punctuate=options.punctuate,
-        private=options.private,
-        callback_url=options.callback_url,
-        metadata=check_metadata(options.metadata),
-    )
+    checked = {"language": language, "metadata": check_metadata(options.metadata)}
+    given = options.model_dump(include=set(JobOptionsIn.model_fields))  # not a JobCreate's source
+    return JobOptions(**{**given, **checked})
 
 
 def _parse_band(band: str) -> Band:

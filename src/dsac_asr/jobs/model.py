@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from dsac_asr.options import TranscriptionOptions
+
 
 class JobStatus(StrEnum):
     """Where a job is in its life."""
@@ -31,24 +33,17 @@ class SourceKind(StrEnum):
 
 
 @dataclass(frozen=True)
-class JobOptions:
-    """What the client asked for; mirrors ``pipeline.TranscriptionOptions`` plus service options."""
+class JobOptions(TranscriptionOptions):
+    """What the client asked for: the transcription options (handed to the pipeline as
+    they are) plus the service's own: privacy, callback, metadata, the seed's fields."""
 
-    language: str = "eng"
-    band: str = "auto"
-    channels: str = "auto"
-    domain: str | None = None
-    model: str | None = None
-    diarize: bool = False
-    speakers: int | None = None
-    punctuate: bool = True
     private: bool = False
     callback_url: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     tag: str | None = None
     user_id: str | None = None
     callback_style: str = "native"
-    callback_api_key: str | None = None
+    callback_api_key: str | None = None  # sealed (callbacks.sealing), erased when done
     result_bucket: str | None = None  # None: beside the audio (the source's bucket)
 
 

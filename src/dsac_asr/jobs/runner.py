@@ -29,7 +29,7 @@ from dsac_asr.jobs.results import (
 )
 from dsac_asr.jobs.store import JobStore
 from dsac_asr.jobs.workspace import job_workspace
-from dsac_asr.pipeline import Pipeline, TranscriptionOptions
+from dsac_asr.pipeline import Pipeline
 from dsac_asr.storage.base import ObjectStore
 from dsac_asr.transcript import Transcript
 
@@ -119,17 +119,7 @@ def _transcribe(job: Job, ctx: WorkerContext, lease: LeaseKeeper) -> Transcript:
             timeouts=ctx.fetch_timeouts,
         )
         lease.check()
-        options = TranscriptionOptions(
-            language=job.options.language,
-            band=job.options.band,
-            channels=job.options.channels,
-            domain=job.options.domain,
-            model_id=job.options.model,
-            punctuate=job.options.punctuate,
-            diarize=job.options.diarize,
-            speakers=job.options.speakers,
-        )
-        return ctx.pipeline.transcribe(path, options, lease)
+        return ctx.pipeline.transcribe(path, job.options, lease)
 
 
 def _store_result(
