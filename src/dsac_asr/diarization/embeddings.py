@@ -3,7 +3,7 @@
 CAM++ reads 80-band Kaldi filterbank frames (25 ms every 10 ms, mean-normalised
 over the stretch embedded) and maps them to a 192-dimensional vector; one
 person's speech points the same way. The filterbank of a recording is made once
-(kaldi-native-fbank) and each embedding takes the frames it is given.
+(``dsac_asr.diarization.fbank``) and each embedding takes the frames it is given.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from dsac_asr.diarization.fbank import log_mel_filterbank
 from dsac_asr.diarization.runtime import Runner
 from dsac_asr.diarization.segmentation import Segmentation
 
@@ -56,19 +57,7 @@ class SpeakerEmbedder:
 
     def filterbank(self, audio: Floats) -> Floats:
         """(frames, 80) log-mel filterbank of 16 kHz ``audio``, frame ``i`` at ``i * 10 ms``."""
-        import kaldi_native_fbank as knf
-
-        options = knf.FbankOptions()
-        options.frame_opts.dither = 0.0
-        options.frame_opts.samp_freq = SAMPLE_RATE_HZ
-        options.mel_opts.num_bins = MEL_BINS
-        fbank = knf.OnlineFbank(options)
-        fbank.accept_waveform(SAMPLE_RATE_HZ, np.ascontiguousarray(audio, dtype=np.float32))
-        fbank.input_finished()
-        count = fbank.num_frames_ready
-        if count == 0:
-            return np.zeros((0, MEL_BINS), dtype=np.float32)
-        return np.asarray([fbank.get_frame(i) for i in range(count)], dtype=np.float32)
+        return log_mel_filterbank(np.ascontiguousarray(audio, dtype=np.float32), MEL_BINS)
 
     def embed(self, filterbank: Floats, selections: Sequence[npt.NDArray[np.int64]]) -> Floats:
         """One embedding per selection of filterbank frame indices (NaN rows for

