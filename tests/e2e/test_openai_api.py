@@ -14,11 +14,20 @@ import httpx
 import openai
 import pytest
 from service_harness import Service, base_env, create_key, running_service
+from speech import concatenate_speech, write_wav
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 CALL = Path(__file__).parents[2] / "examples" / "call.wav"
 SYNC_LIMIT_S = 30
+# As in tests/integration/test_prompt_effect.py: names whisper-base mangles unprompted.
+NAME_LINES = (
+    ("slt", "Please ask Siobhan Nkwinika to call Thabo back."),
+    ("slt", "The report from Xolisa Dlamini reached Kgothatso Mokoena today."),
+    ("awb", "Lwazi Ngcobo will meet Nomvula Sithole on Friday."),
+)
+NAMES = ("Nkwinika", "Xolisa", "Dlamini", "Kgothatso", "Mokoena", "Lwazi", "Ngcobo", "Nomvula")
+NAMES_PROMPT = "Siobhan Nkwinika, Xolisa Dlamini, Kgothatso Mokoena, Lwazi Ngcobo, Nomvula Sithole."
 
 
 @pytest.fixture(scope="module")
@@ -132,6 +141,18 @@ def test_a_file_over_the_sync_limit_points_to_jobs(service: tuple[Service, str])
 
 def test_the_models_list(service: tuple[Service, str]) -> None:
     ids = {model.id for model in client(service).models.list()}
-    assert {"whisper-base", "whisper-tiny.en"} <= ids
+    assert {"whisper-base", "whisper-tiny.en", "whisper-1"} <= ids
     running, _ = service
     assert httpx.get(f"{running.base_url}/v1/models").status_code == 401
+
+
+def test_a_prompt_reaches_whisper_through_the_job(
+    service: tuple[Service, str], tmp_path: Path
+) -> None:
+    audio, _spans = concatenate_speech(tmp_path, list(NAME_LINES), 16000)
+    wav = write_wav(tmp_path / "names.wav", [audio], 16000)
+    with wav.open("rb") as file:
+        result = client(service).audio.transcriptions.create(
+            model="whisper-base", file=file, language="en", prompt=NAMES_PROMPT
+        )
+    assert len({name for name in NAMES if name in result.text}) >= 6, result.text
