@@ -70,6 +70,13 @@ def transcribe(
         str | None,
         typer.Option(help="With --diarize (implies it): number of speakers, or auto."),
     ] = None,
+    prompt: Annotated[
+        str | None,
+        typer.Option(help="Whisper: text that conditions decoding (names, spellings)."),
+    ] = None,
+    temperature: Annotated[
+        float | None, typer.Option(help="Whisper: sampling temperature, 0..1.")
+    ] = None,
     fmt: Annotated[
         OutputFormat,
         typer.Option(
@@ -92,7 +99,16 @@ def transcribe(
         # one error line now, not one per file after decoding
         diarizer_for(settings.diarization_backend, settings.diarization_model).check()
     options = TranscriptionOptions(
-        language, band, channels, domain, model, punctuate, diarize, speaker_count
+        language,
+        band,
+        channels,
+        domain,
+        model,
+        punctuate,
+        diarize,
+        speaker_count,
+        prompt,
+        temperature,
     )
     target = OutputTarget.choose(output, fmt, len(inputs))
     failures = sum(not _transcribe_one(pipeline, path, options, fmt, target) for path in inputs)

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+MAX_PROMPT_CHARS = 1000
+"""The longest ``prompt`` accepted (Whisper keeps at most 223 tokens of its prompt, the last)."""
+
 
 @dataclass(frozen=True)
 class TranscriptionOptions:
-    """Language, band, channel handling, domain or model, punctuation and speakers."""
+    """Language, band, channel handling, domain or model, punctuation, speakers, and
+    Whisper's decoding prompt and temperature (Kaldi and CTC engines ignore those two)."""
 
     language: str = "eng"
     band: str = "auto"
@@ -22,3 +26,5 @@ class TranscriptionOptions:
     punctuate: bool = True
     diarize: bool = False
     speakers: int | None = None  # with diarize: the known count; None estimates it
+    prompt: str | None = None  # Whisper: text that conditions decoding (spellings, names, style)
+    temperature: float | None = None  # Whisper: 0..1 sampling temperature; None: the default

@@ -28,6 +28,7 @@ from dsac_asr.errors import DsacError, InvalidOptionError
 from dsac_asr.models.languages import MULTILINGUAL, SOUTH_AFRICAN, normalize_language
 from dsac_asr.models.manifest import Band
 from dsac_asr.models.registry import ModelRegistry, Route, RouteRequest
+from dsac_asr.options import MAX_PROMPT_CHARS
 from dsac_asr.options import TranscriptionOptions as TranscriptionOptions  # re-exported
 from dsac_asr.transcript import (
     Segment,
@@ -79,6 +80,7 @@ class Pipeline:
         if options.channels not in CHANNEL_MODES:
             raise InvalidOptionError(f"channels must be one of {', '.join(CHANNEL_MODES)}")
         _check_diarization(options, self.diarizer)
+        _check_decoding(options)
         info = probe(path, self.limits)
         band = _band_for(options.band, info)
         request = RouteRequest(language, band, options.domain, options.model)
@@ -102,7 +104,7 @@ class Pipeline:
         )
         separate = choose_separate(options.channels, info, audio)
         engine = self.engine_for(route.model, self.engine_options)
-        request = self._with_delegates(_recognition_request(route), route)
+        request = self._with_delegates(_recognition_request(route, options), route)
         turns = _speaker_turns(self.diarizer, audio, options, separate)
         segments = _with_speakers(_recognize(engine, audio, request, separate, report), turns)
         report(1.0)
@@ -150,6 +152,15 @@ def _check_diarization(options: TranscriptionOptions, diarizer: Diarizer) -> Non
         diarizer.check()
 
 
+def _check_decoding(options: TranscriptionOptions) -> None:
+    """A prompt longer than ``MAX_PROMPT_CHARS`` or a temperature outside 0..1 fails
+    before any work."""
+    if options.prompt is not None and len(options.prompt) > MAX_PROMPT_CHARS:
+        raise InvalidOptionError(f"prompt must be at most {MAX_PROMPT_CHARS} characters")
+    if options.temperature is not None and not 0.0 <= options.temperature <= 1.0:
+        raise InvalidOptionError(f"temperature must be between 0 and 1, not {options.temperature}")
+
+
 def _speaker_turns(
     diarizer: Diarizer, audio: DecodedAudio, options: TranscriptionOptions, separate: bool
 ) -> list[SpeakerTurn] | None:
@@ -195,12 +206,19 @@ def _band_for(band: str, info: MediaInfo) -> Band:
     return Band.NB if info.sample_rate_hz <= 8000 else Band.BB
 
 
-def _recognition_request(route: Route) -> RecognitionRequest:
-    prompt = route.domain_prompt
+def _recognition_request(route: Route, options: TranscriptionOptions) -> RecognitionRequest:
+    """What the engine is asked: the route's language and domain prompt, the caller's
+    prompt and temperature (Whisper uses them; Kaldi and CTC engines ignore them)."""
+    request = RecognitionRequest(
+        route.language,
+        domain_prompt=route.domain_prompt,
+        prompt=options.prompt or None,
+        temperature=options.temperature,
+    )
     if route.language != MULTILINGUAL:
-        return RecognitionRequest(language=route.language, domain_prompt=prompt)
+        return request
     candidates = multilingual_candidates(route.model.manifest.languages)
-    return RecognitionRequest(MULTILINGUAL, domain_prompt=prompt, candidate_languages=candidates)
+    return replace(request, candidate_languages=candidates)
 
 
 def multilingual_candidates(model_languages: list[str]) -> tuple[str, ...]:

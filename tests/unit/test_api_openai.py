@@ -179,6 +179,21 @@ def test_one_of_our_model_ids_is_accepted(api: ApiHarness, worker: Worker) -> No
     assert api.store.get_job(api.queue.enqueued[0], None).options.model == "whisper-tiny.en"
 
 
+def test_prompt_and_temperature_become_the_jobs_options(api: ApiHarness, worker: Worker) -> None:
+    transcribe(api, key_of(api), prompt="Siobhan Nkwinika, Xolisa Dlamini.", temperature=0.3)
+    options = api.store.get_job(api.queue.enqueued[0], None).options
+    assert options.prompt == "Siobhan Nkwinika, Xolisa Dlamini."
+    assert options.temperature == 0.3
+
+
+def test_without_prompt_or_temperature_decoding_keeps_its_defaults(
+    api: ApiHarness, worker: Worker
+) -> None:
+    transcribe(api, key_of(api))
+    options = api.store.get_job(api.queue.enqueued[0], None).options
+    assert options.prompt is None and options.temperature is None
+
+
 # --- errors in OpenAI's shape ---------------------------------------------------------
 
 
@@ -207,6 +222,8 @@ def test_error_bodies_have_all_four_fields(api: ApiHarness) -> None:
         ({"model": "no-such-model"}, "model"),
         ({"timestamp_granularities[]": "syllable"}, "timestamp_granularities[]"),
         ({"temperature": "3"}, "temperature"),
+        ({"temperature": "-0.1"}, "temperature"),
+        ({"prompt": "x" * 1001}, "prompt"),
     ],
 )
 def test_bad_fields_are_400_naming_the_param(
@@ -271,3 +288,13 @@ def test_models_list_through_the_official_client(api: ApiHarness) -> None:
     base = by_id["whisper-base"]
     assert base.object == "model" and isinstance(base.created, int) and base.owned_by
     assert base.model_dump()["languages"] == ["eng", "afr"]
+
+
+def test_models_list_whisper_1_as_an_alias_that_routes_by_language(api: ApiHarness) -> None:
+    by_id = {model.id: model for model in client(api, key_of(api)).models.list()}
+    alias = by_id["whisper-1"].model_dump()
+    assert alias["object"] == "model" and alias["engine"] == "alias"
+    assert "language" in alias["description"]
+    assert {"eng", "afr"} <= set(alias["languages"])
+    assert "PARL" in alias["domains"]
+    assert by_id["whisper-base"].model_dump()["engine"] == "whisper"  # the models stay listed

@@ -113,6 +113,8 @@ def test_upload_options_are_parsed_and_echoed(api: ApiHarness) -> None:
         diarize="true",
         speakers="2",
         punctuate="false",
+        prompt="Thandi Nkosi, Sipho.",
+        temperature="0.2",
         private="true",
         callback_url="https://93.184.216.34/hook",
         metadata=json.dumps(metadata),
@@ -127,6 +129,8 @@ def test_upload_options_are_parsed_and_echoed(api: ApiHarness) -> None:
         "diarize": True,
         "speakers": 2,
         "punctuate": False,
+        "prompt": "Thandi Nkosi, Sipho.",
+        "temperature": 0.2,
         "private": True,
         "callback_url": "https://93.184.216.34/hook",
         "metadata": metadata,
@@ -134,6 +138,8 @@ def test_upload_options_are_parsed_and_echoed(api: ApiHarness) -> None:
     again = api.client.get(f"/v1/jobs/{response.json()['id']}", headers=headers).json()
     assert again["options"]["metadata"] == metadata
     assert again["options"]["language"] == "afr"
+    stored = api.store.get_job(response.json()["id"], None).options
+    assert (stored.prompt, stored.temperature) == ("Thandi Nkosi, Sipho.", 0.2)
 
 
 def test_upload_defaults(api: ApiHarness) -> None:
@@ -144,6 +150,7 @@ def test_upload_defaults(api: ApiHarness) -> None:
     assert options["channels"] == "auto"
     assert options["private"] is False
     assert options["metadata"] == {}
+    assert options["prompt"] is None and options["temperature"] is None
 
 
 @pytest.mark.parametrize(("given", "canonical"), [("en", "eng"), ("ENG", "eng"), ("af", "afr")])
@@ -181,6 +188,8 @@ def test_upload_file_name_is_made_safe_for_the_key(api: ApiHarness) -> None:
         ({"diarize": "perhaps"}, 422, "invalid_option"),
         ({"metadata": "not json"}, 422, "invalid_option"),
         ({"metadata": '{"n": 1}'}, 422, "invalid_option"),
+        ({"prompt": "x" * 1001}, 422, "invalid_option"),
+        ({"temperature": "1.5"}, 422, "invalid_option"),
     ],
 )
 def test_upload_with_bad_options_is_refused_and_keeps_nothing(
@@ -318,6 +327,15 @@ def test_json_metadata_is_echoed(api: ApiHarness) -> None:
     assert response.json()["options"]["metadata"] == {"ref": "42"}
 
 
+def test_json_prompt_is_stored(api: ApiHarness) -> None:
+    _, headers = api.tenant("acme")
+    body = {"source": {"url": "https://93.184.216.34/a.wav"}, "prompt": "Nkwinika, Dlamini."}
+    response = post_json(api, headers, body)
+    assert response.status_code == 202, response.text
+    assert response.json()["options"]["prompt"] == "Nkwinika, Dlamini."
+    assert api.store.get_job(response.json()["id"], None).options.prompt == "Nkwinika, Dlamini."
+
+
 @pytest.mark.parametrize(
     ("body", "code"),
     [
@@ -341,6 +359,10 @@ def test_json_metadata_is_echoed(api: ApiHarness) -> None:
             "invalid_option",
         ),
         ({"source": {"object": {"bucket": "calls"}}}, "invalid_option"),
+        (
+            {"source": {"url": "https://93.184.216.34/a.wav"}, "prompt": "x" * 1001},
+            "invalid_option",
+        ),
         ({"source": {"object": {"bucket": "calls", "key": "../secret/a.wav"}}}, "invalid_option"),
         ({"source": {"object": {"bucket": "calls", "key": "/etc/passwd"}}}, "invalid_option"),
         ([1, 2], "invalid_option"),

@@ -113,6 +113,20 @@ def test_every_members_clip_is_recognised_in_one_batch() -> None:
     assert engine.batches == [(4, ("acme",) * 4)] and engine.alone == 0
 
 
+def test_requests_with_different_prompts_are_never_batched_together() -> None:
+    engine, pool = RecordingEngine(), RecognitionPool(gather_s=10)
+    members = [pool.member(_loader(engine), "acme") for _ in range(4)]
+    prompts = ["Nkwinika.", None, "Nkwinika.", "Dlamini."]
+
+    def say(value: float, prompt: str | None) -> Callable[[Engine], list[RecognizedSegment]]:
+        request = RecognitionRequest("eng", prompt=prompt)
+        return lambda member: member.recognize(_clip(value), request)
+
+    results = _run(members, [say(v, p) for v, p in zip((1, 2, 3, 4), prompts, strict=True)])
+    assert [_words(r) for r in results] == [["w1"], ["w2"], ["w3"], ["w4"]]
+    assert sorted(size for size, _share in engine.batches) == [1, 1, 2]
+
+
 def test_a_member_that_leaves_without_recognising_does_not_hold_the_batch() -> None:
     engine, pool = RecordingEngine(), RecognitionPool(gather_s=30)
     members = [pool.member(_loader(engine)) for _ in range(3)]

@@ -103,6 +103,7 @@ class ModelCard(ModelOut):
     object: str = "model"
     created: int
     owned_by: str
+    description: str | None = None
 
 
 class ModelCardList(BaseModel):
@@ -132,6 +133,32 @@ def model_card(model: InstalledModel) -> ModelCard:
         version=m.version,
         source=m.source,
         quality=m.quality,
+    )
+
+
+OPENAI_MODEL = "whisper-1"
+"""OpenAI's model name; on ``/v1/audio/transcriptions`` it routes as a job does."""
+
+
+def alias_card(models: list[InstalledModel]) -> ModelCard:
+    """The ``whisper-1`` entry: not a model of its own but routing, by language, band
+    and domain, to the installed models (its languages and domains are theirs)."""
+    languages = list(dict.fromkeys(code for m in models for code in m.manifest.languages))
+    domains = sorted({domain for m in models for domain in m.domains})
+    return ModelCard(
+        id=OPENAI_MODEL,
+        created=0,
+        owned_by="dsac-asr",
+        description="OpenAI's model name: routes each request by its language, band and "
+        "domain to one of the installed models listed here, as a job without a model does",
+        engine="alias",
+        languages=languages,
+        band="auto",
+        sample_rate_hz=0,
+        domain=None,
+        domains=domains,
+        version="",
+        source="dsac-asr",
     )
 
 

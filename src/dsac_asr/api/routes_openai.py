@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from dsac_asr.api.deps import ApiServices, CurrentTenant, Services
 from dsac_asr.api.openai_errors import OpenAIApiError, OpenAIRoute
 from dsac_asr.api.openai_schemas import (
+    OPENAI_MODEL,
     Granularity,
     OpenAIError,
     ResponseFormat,
@@ -42,14 +43,14 @@ from dsac_asr.audio.probe import format_seconds, probe
 from dsac_asr.errors import DsacError, InputError, NotFoundError
 from dsac_asr.jobs.model import Job, JobStatus, Tenant
 from dsac_asr.jobs.results import load_transcript
+from dsac_asr.options import MAX_PROMPT_CHARS
 from dsac_asr.storage.local import copy_limited
 from dsac_asr.transcript import OutputFormat, Transcript, render
 
 router = APIRouter(prefix="/v1/audio", tags=["openai"], route_class=OpenAIRoute)
 
-OPENAI_MODEL = "whisper-1"
-"""OpenAI's model name: the job is routed by language, band and domain as usual."""
-
+_PROMPT = "Whisper models: conditions decoding (names, spellings), after the domain's prompt"
+_TEMPERATURE = "Whisper models: sampling temperature; unset: Whisper's fallback from 0"
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": OpenAIError} for code in (400, 401, 404, 413, 429, 500, 503, 504)
 }
@@ -68,9 +69,9 @@ async def create_transcription(
     file: UploadFile,
     model: Annotated[str, Form()] = OPENAI_MODEL,
     language: Annotated[str, Form(description="ISO 639-1 (en, af, zu) or 639-3")] = "eng",
-    prompt: Annotated[str | None, Form(description="Accepted; not used")] = None,
+    prompt: Annotated[str | None, Form(max_length=MAX_PROMPT_CHARS, description=_PROMPT)] = None,
     response_format: Annotated[ResponseFormat, Form()] = ResponseFormat.JSON,
-    temperature: Annotated[float, Form(ge=0, le=1, description="Accepted; not used")] = 0.0,
+    temperature: Annotated[float | None, Form(ge=0, le=1, description=_TEMPERATURE)] = None,
     timestamp_granularities: Annotated[
         list[Granularity] | None, Form(alias="timestamp_granularities[]")
     ] = None,
@@ -80,6 +81,8 @@ async def create_transcription(
         {
             "language": language,
             "model": None if model == OPENAI_MODEL else model,
+            "prompt": prompt or None,
+            "temperature": temperature,
             "private": True,
             "metadata": {"api": "openai"},
         }

@@ -8,7 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from dsac_asr.api.deps import CurrentTenant, Services, operator
 from dsac_asr.api.metrics import render_metrics
-from dsac_asr.api.openai_schemas import ModelCardList, model_card
+from dsac_asr.api.openai_schemas import ModelCardList, alias_card, model_card
 from dsac_asr.errors import DsacError
 
 router = APIRouter()
@@ -66,5 +66,7 @@ def metrics(svc: Services) -> Response:
     summary="Installed models (OpenAI's list shape, with dsac-asr's fields)",
 )
 def list_models(svc: Services, _tenant: CurrentTenant) -> ModelCardList:
-    """Every model jobs can be routed to, as ``{"object": "list", "data": [...]}``."""
-    return ModelCardList(data=[model_card(m) for m in svc.registry.models()])
+    """Every model jobs can be routed to, as ``{"object": "list", "data": [...]}``, then
+    ``whisper-1``, the alias the OpenAI-compatible route routes by language."""
+    models = svc.registry.models()
+    return ModelCardList(data=[*(model_card(m) for m in models), alias_card(models)])

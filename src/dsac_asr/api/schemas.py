@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from dsac_asr.jobs.model import CallbackAttempt, Job, JobStatus
+from dsac_asr.options import MAX_PROMPT_CHARS
 
 
 class JobOptionsIn(BaseModel):
@@ -22,6 +23,18 @@ class JobOptionsIn(BaseModel):
     diarize: bool = False
     speakers: int | None = Field(None, ge=1, le=32)
     punctuate: bool = True
+    prompt: str | None = Field(
+        default=None,
+        max_length=MAX_PROMPT_CHARS,
+        description="Whisper models: text that conditions decoding (names, spellings, style), "
+        "read after the domain's prompt; Kaldi and CTC models ignore it",
+    )
+    temperature: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Whisper models: sampling temperature; unset: the default",
+    )
     private: bool = Field(False, description="Delete the audio after a successful transcription")
     callback_url: str | None = None
     metadata: dict[str, str] = Field(default_factory=dict, description="Echoed back as given")

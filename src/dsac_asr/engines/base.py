@@ -34,7 +34,10 @@ class RecognizedSegment:
 
 @dataclass(frozen=True)
 class RecognitionRequest:
-    """What to recognise: language (ISO 639-3) and optional domain prompt.
+    """What to recognise: language (ISO 639-3), an optional domain prompt and the
+    caller's own ``prompt`` (Whisper reads the caller's after the domain's), and the
+    decoding ``temperature`` (None: the engine's default). Kaldi and CTC engines
+    ignore the prompts and the temperature.
 
     ``delegates``: for a multilingual request, the engine that decodes the regions
     identified as each language instead of this one (a model made for it)."""
@@ -44,6 +47,8 @@ class RecognitionRequest:
     hotwords: str | None = None
     candidate_languages: tuple[str, ...] = ()
     delegates: tuple[tuple[str, Engine], ...] = ()
+    prompt: str | None = None
+    temperature: float | None = None
 
 
 class Engine(Protocol):

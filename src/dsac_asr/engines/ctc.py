@@ -121,7 +121,8 @@ class CtcEngine:
         on_progress: ProgressCallback | None = None,
     ) -> list[RecognizedSegment]:
         """Recognise the speech regions of mono 16 kHz audio (``request``'s language,
-        domain and hotwords change nothing: the vocabulary is the model's)."""
+        domain, prompts, hotwords and temperature change nothing: the vocabulary
+        is the model's and decoding is greedy)."""
         return self.recognize_many([samples], request, on_progress)[0]
 
     def recognize_many(

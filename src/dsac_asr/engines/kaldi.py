@@ -5,7 +5,8 @@ and shared; every ``recognize`` call makes its own ``KaldiRecognizer``, so
 calls from several threads do not share decoder state.
 
 Kaldi graphs are compiled with a fixed vocabulary and language model, so the
-request's ``domain_prompt`` and ``hotwords`` are ignored by this engine: a
+request's ``domain_prompt``, ``prompt``, ``hotwords`` and ``temperature`` are
+ignored by this engine: a
 domain is served by importing a model built with that domain's graph.
 """
 
@@ -110,7 +111,8 @@ class KaldiEngine:
     ) -> list[RecognizedSegment]:
         """Recognise ``samples`` (mono, at ``sample_rate_hz``) into timed segments.
 
-        ``request.domain_prompt`` and ``request.hotwords`` are ignored: the
+        ``request.domain_prompt``, ``prompt``, ``hotwords`` and ``temperature``
+        are ignored: the
         vocabulary is fixed by the model's graph.
         """
         if samples.ndim != 1:

@@ -188,16 +188,22 @@ class WhisperEngine:
         return regions
 
     def _settings(self, language: str, request: RecognitionRequest) -> dict[str, Any]:
-        """faster-whisper's decoding options for ``request`` in ``language``."""
-        return {
+        """faster-whisper's decoding options for ``request`` in ``language``: the
+        domain's prompt then the caller's as ``initial_prompt`` (faster-whisper keeps
+        the last 223 tokens, so the caller's survives a long domain prompt), and the
+        caller's temperature when given (else faster-whisper's fallback ladder)."""
+        settings: dict[str, Any] = {
             "language": decoding_code(self._manifest, language, self._codes),
             "beam_size": self.options.beam_size,
             "word_timestamps": True,
             "vad_filter": False,
             "condition_on_previous_text": False,
-            "initial_prompt": request.domain_prompt,
+            "initial_prompt": initial_prompt(request),
             "hotwords": request.hotwords,
         }
+        if request.temperature is not None:
+            settings["temperature"] = request.temperature
+        return settings
 
     def _recognize_regions(
         self,
@@ -389,3 +395,9 @@ def _word(
 ) -> RecognizedWord:
     start_s, end_s = speech.to_original(start_s, end_s)
     return RecognizedWord(text, round(start_s, 3), round(end_s, 3), probability)
+
+
+def initial_prompt(request: RecognitionRequest) -> str | None:
+    """Whisper's prompt for ``request``: the domain's text, then the caller's."""
+    parts = [p.strip() for p in (request.domain_prompt, request.prompt) if p and p.strip()]
+    return " ".join(parts) or None

@@ -55,10 +55,14 @@ def run_batch(job_id: str, ctx: WorkerContext, mate_done: MateDone) -> JobStatus
     return leader
 
 
-def route_key(job: Job) -> tuple[str, str, str | None, str | None]:
-    """What picks a job's model and decoding: jobs that share it can share a batch."""
-    options = job.options
-    return options.language, options.band, options.domain, options.model
+RouteKey = tuple[str, str, str | None, str | None, str | None, float | None]
+
+
+def route_key(job: Job) -> RouteKey:
+    """What picks a job's model and decoding (its prompt and temperature included):
+    jobs that share it can share a batch."""
+    o = job.options
+    return o.language, o.band, o.domain, o.model, o.prompt or None, o.temperature
 
 
 def claim_mates(

@@ -70,7 +70,8 @@ async function start() {
   if (!apiKey()) { say($("key-status"), "No key yet."); return; }
   try {
     const models = await (await api("/v1/models")).json();
-    say($("key-status"), "Key accepted: " + models.data.length + " models available.", "ok");
+    const installed = models.data.filter((m) => m.engine !== "alias");
+    say($("key-status"), "Key accepted: " + installed.length + " models available.", "ok");
     fillDomains(models.data);
     await refreshJobs();
     startPolling();
