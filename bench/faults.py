@@ -11,16 +11,16 @@ queue) on loopback:
    all at once, each with a ``callback_url`` on a loopback receiver that is down
    (nothing listens on its port) until ``--down-s`` seconds after the first job
    finished (so callbacks wait for it whatever the machine's speed);
-2. while jobs run, kills -9 a worker pool process at random moments
-   (``--kills`` times, 3-10 s apart; Celery starts a new one, the job's lease
-   expires and the sweeper puts it back), and once, halfway through the
-   receiver's outage (callbacks are waiting), kills -9 the whole service
-   (serve, its worker and pool) and starts it again on the same data dir.
-   A pool process is killed only while it is not idle in its read of the task
-   queue: one killed there dies holding billiard's queue read lock
-   (``SimpleQueue.get_payload``), and every pool process after it waits for
-   that lock forever, a worker hang outside dsac-asr's code (``--kill-idle``
-   kills regardless, to show it: the run then stops with ``stalled``);
+2. while jobs run, kills -9 a worker's job process (one per job slot) at random
+   moments (``--kills`` times, 3-10 s apart; the worker starts a new one, the
+   job's lease expires and the sweeper puts it back), and once, halfway through
+   the receiver's outage (callbacks are waiting), kills -9 the whole service
+   (serve, its worker and its job processes) and starts it again on the same
+   data dir. By default a process blocked in a pipe read is spared: that was
+   the former Celery prefork pool's idle wait for a task, and one killed there
+   hung the worker (Celery issue #2011); job processes are now single-process
+   Celery workers, killed idle or busy alike. ``--kill-idle`` spares none; a
+   run in which no job finishes for a while stops with ``stalled``);
 3. when every job is final and the receiver is up, waits for the callbacks.
 
 Printed (each must be 0): jobs lost (not succeeded), results duplicated (more

@@ -36,6 +36,8 @@ def worker(
     sweep: Annotated[
         bool, typer.Option(help="Also run the sweeper (taking turns with other processes).")
     ] = True,
+    slot: Annotated[int | None, typer.Option(hidden=True)] = None,
+    parent: Annotated[int | None, typer.Option(hidden=True)] = None,
 ) -> None:
     """Run a worker that takes jobs from the queue (Ctrl-C: finish the running job, then stop)."""
     from dsac_asr.jobs.queue import JobQueue
@@ -44,17 +46,70 @@ def worker(
 
     _logging()
     settings = Settings()
+    if slot is not None:  # one job at a time, in a process the worker started
+        if parent is not None:  # stop with the worker, even after kill -9
+            threading.Thread(target=_terminate_when_orphaned, args=(parent,), daemon=True).start()
+        JobQueue(settings).run_worker(f"dsac{slot}-{os.getpid()}")
+        return
     open_store(settings).close()
     removed = remove_stale_workspaces(settings.temp_dir)
     if removed:
         log.info("removed %d temporary folders left by stopped workers", len(removed))
-    # Its own process: the worker forks its pool, which must not copy a thread's locks.
-    sweeping = _start_sweeper() if sweep else None
-    try:
-        JobQueue(settings).run_worker(concurrency)
-    finally:
-        if sweeping is not None:
-            _stop_process(sweeping)
+    me = str(os.getpid())
+    here = [sys.executable, "-m", "dsac_asr.cli"]
+    commands = {
+        f"slot {n}": [*here, "worker", "--slot", str(n), "--parent", me]
+        for n in range(max(1, concurrency))
+    }
+    if sweep:
+        commands["sweeper"] = [*here, "sweeper", "--parent", me]
+    Supervisor(commands).run()
+
+
+class Supervisor:
+    """Runs each command as a child process and starts it again when it exits, until
+    SIGTERM or Ctrl-C; then asks each to stop (SIGTERM: finish the running job) and
+    waits. One process per job slot, so a slot killed -9 (even while idle) costs
+    only its running job, which the sweeper queues again when its lease expires."""
+
+    def __init__(self, commands: dict[str, list[str]], restart_s: float = 1.0) -> None:
+        self.commands, self.restart_s = commands, restart_s
+        self.children: dict[str, subprocess.Popen[bytes]] = {}
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        """Supervise until told to stop, then stop the children."""
+        signal.signal(signal.SIGTERM, lambda _signum, _frame: self.stopping.set())
+        try:
+            while not self.stopping.is_set():
+                self._start_missing()
+                self.stopping.wait(self.restart_s)
+        except KeyboardInterrupt:
+            pass
+        for child in self.children.values():
+            if child.poll() is None:
+                child.terminate()
+        try:
+            for child in self.children.values():
+                child.wait()
+        except KeyboardInterrupt:  # again: abandon the running jobs
+            for child in self.children.values():
+                child.kill()
+
+    def _start_missing(self) -> None:
+        for name, command in self.commands.items():
+            child = self.children.get(name)
+            if child is not None and child.poll() is None:
+                continue
+            if child is not None:
+                log.warning("%s exited with %s; starting it again", name, child.returncode)
+            self.children[name] = subprocess.Popen(command)
+
+
+def _terminate_when_orphaned(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def sweeper(
@@ -94,25 +149,10 @@ def sweeper(
         sweeper.stop()
 
 
-def _start_sweeper() -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "dsac_asr.cli", "sweeper", "--parent", str(os.getpid())]
-    return subprocess.Popen(command)
-
-
 def _stop_when_orphaned(parent: int, sweeper: Sweeper) -> None:
     while os.getppid() == parent:
         time.sleep(1.0)
     sweeper.stop()
-
-
-def _stop_process(process: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
-    if process.poll() is None:
-        process.terminate()
-    try:
-        process.wait(timeout_s)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def api(host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:

@@ -1,8 +1,9 @@
 """The job queue on Celery: messages carry only the job id.
 
 Long-task settings: late acknowledgement, requeue when a worker process is
-lost, prefetch 1. The embedded default uses kombu's filesystem transport
-under the data dir (no server); ``DSAC_BROKER_URL`` selects Redis or SQS.
+lost, prefetch 1; each worker process runs one job at a time (solo pool).
+The embedded default uses kombu's filesystem transport under the data dir
+(no server); ``DSAC_BROKER_URL`` selects Redis or SQS.
 """
 
 from __future__ import annotations
@@ -173,13 +174,16 @@ class JobQueue:
         except Exception as exc:
             raise TransientError(f"the job queue is unreachable: {exc}") from exc
 
-    def run_worker(self, concurrency: int, loglevel: str = "INFO") -> None:
-        """Run a Celery worker in this process until it is told to stop."""
+    def run_worker(self, name: str, loglevel: str = "INFO") -> None:
+        """Run a single-process Celery worker (one job at a time) in this process
+        until it is told to stop. ``dsac-asr worker`` runs one per slot and starts a
+        new one when one dies: a prefork pool process killed while idle leaves the
+        pool unable to take work (Celery issue #2011)."""
         self.celery.worker_main(
             [
                 "worker",
-                f"--concurrency={concurrency}",
-                "--pool=prefork",
+                "--pool=solo",
+                f"--hostname={name}@%h",
                 f"--loglevel={loglevel}",
                 f"--queues={QUEUE_NAME},{CALLBACK_QUEUE_NAME}",
                 "--without-gossip",
