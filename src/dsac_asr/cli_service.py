@@ -211,9 +211,15 @@ def _server_class() -> type:
     return ServerThatReturns
 
 
+def worker_command(concurrency: int) -> list[str]:
+    """The command ``serve`` starts its workers with: ``serve`` sweeps in its own
+    process, so the workers do not start a sweeper of their own as well."""
+    concurrency_arg = ["--concurrency", str(concurrency)]
+    return [sys.executable, "-m", "dsac_asr.cli", "worker", *concurrency_arg, "--no-sweep"]
+
+
 def _start_worker(concurrency: int) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "dsac_asr.cli", "worker", "--concurrency", str(concurrency)]
-    return subprocess.Popen(command)
+    return subprocess.Popen(worker_command(concurrency))
 
 
 def _stop_worker(process: subprocess.Popen[bytes]) -> None:

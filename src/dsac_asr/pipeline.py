@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dsac_asr.audio import DecodedAudio, MediaInfo, choose_separate, decode, probe
+from dsac_asr.audio.budget import check_mode
 from dsac_asr.config import MediaLimits, Settings
 from dsac_asr.diarization import SpeakerTurn, assign_speakers
 from dsac_asr.diarization.backends import BuiltinDiarizer, Diarizer, diarizer_for
@@ -46,7 +47,6 @@ from dsac_asr.transcript.truecasing import caser_for
 
 ProgressCallback = Callable[[float], None]
 _DECODE_SHARE = 0.05
-CHANNEL_MODES = ("auto", "mix", "separate")
 
 
 @dataclass(frozen=True)
@@ -77,8 +77,7 @@ class Pipeline:
     def plan(self, path: Path, options: TranscriptionOptions) -> tuple[MediaInfo, Route]:
         """Probe ``path`` and choose its model, without decoding it."""
         language = normalize_language(options.language)
-        if options.channels not in CHANNEL_MODES:
-            raise InvalidOptionError(f"channels must be one of {', '.join(CHANNEL_MODES)}")
+        check_mode(options.channels)
         _check_diarization(options, self.diarizer)
         _check_decoding(options)
         info = probe(path, self.limits)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -140,6 +141,19 @@ def test_models_list_the_bundled_whisper_models(api: ApiHarness) -> None:
     assert base["domain"] is None
     assert "PARL" in base["domains"]
     assert models["whisper-tiny.en"]["languages"] == ["eng"]
+
+
+def test_models_list_the_rate_a_model_takes_audio_at(api: ApiHarness, tmp_path: Path) -> None:
+    """A narrowband CTC model (trained on telephone audio) still takes 16 kHz audio:
+    the list says what the service decodes for it, as routing does."""
+    folder = tmp_path / "models" / "zul-ctc-nb"  # the harness's models folder
+    folder.mkdir(parents=True)
+    manifest = {"id": "zul-ctc-nb", "engine": "ctc", "languages": ["zul"], "band": "nb"}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    _, headers = api.tenant("acme")
+    models = {m["id"]: m for m in api.client.get("/v1/models", headers=headers).json()["data"]}
+    assert models["zul-ctc-nb"]["band"] == "nb"
+    assert models["zul-ctc-nb"]["sample_rate_hz"] == 16000
 
 
 # --- OpenAPI -------------------------------------------------------------------------

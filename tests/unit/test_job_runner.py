@@ -4,6 +4,7 @@ with a fake pipeline (this is a unit test of the runner's bookkeeping)."""
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -123,6 +124,31 @@ def test_transient_error_hands_the_job_back_for_a_retry(store: JobStore, tmp_pat
     assert store.get_job("j1", None).status is JobStatus.QUEUED
     ctx2 = _context(store, tmp_path, FakePipeline())
     assert run_job("j1", ctx2) is JobStatus.SUCCEEDED
+
+
+class UnwritableObjects(LocalObjectStore):
+    """A local object store that is unreachable when results are written."""
+
+    def put_bytes(self, bucket: str, key: str, data: bytes, content_type: str) -> None:
+        if key.startswith(("decoded/", "transcripts/")):
+            raise TransientError("object store unreachable")
+        super().put_bytes(bucket, key, data, content_type)
+
+
+def test_transient_error_writing_results_hands_the_job_back(
+    store: JobStore, tmp_path: Path
+) -> None:
+    """A store outage while the results are written is a transient error like any other:
+    the job is queued again at once, and the attempt is not counted as a crash (left
+    running, it would wait for its lease to lapse and count towards worker_crashed)."""
+    ctx = _context(store, tmp_path, FakePipeline())
+    _queued_job(store, ctx)
+    objects = UnwritableObjects(tmp_path / "objects")
+    with pytest.raises(TransientError):
+        run_job("j1", replace(ctx, objects=objects))
+    job = store.get_job("j1", None)
+    assert job.status is JobStatus.QUEUED and job.attempts == 0
+    assert run_job("j1", ctx) is JobStatus.SUCCEEDED
 
 
 def test_missing_input_object_fails_clearly(store: JobStore, tmp_path: Path) -> None:

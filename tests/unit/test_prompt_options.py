@@ -169,3 +169,11 @@ def test_only_jobs_with_the_same_prompt_are_claimed_as_batch_mates(tmp_path: Pat
     assert plain is not None
     assert claim_mates(plain, ctx) == []  # neither p4 (another prompt) nor any with NAMES
     assert store.get_job("p4", None).status is JobStatus.QUEUED
+
+
+def test_an_unknown_channel_mode_fails_before_any_work_as_decoding_says(
+    tmp_path: Path, audio: Path
+) -> None:
+    """The pipeline checks the channel mode with decoding's own rule (one list of modes)."""
+    with pytest.raises(InvalidOptionError, match="unknown channel mode 'stereo'"):
+        _requests(tmp_path, audio, TranscriptionOptions(channels="stereo"))

@@ -127,7 +127,7 @@ def model_card(model: InstalledModel) -> ModelCard:
         engine=m.engine,
         languages=m.languages,
         band=m.band.value,
-        sample_rate_hz=m.band.sample_rate_hz,
+        sample_rate_hz=m.sample_rate_hz,
         domain=m.domain,
         domains=model.domains,
         version=m.version,

@@ -42,7 +42,7 @@ from dsac_asr.api.submission import (
 from dsac_asr.audio.probe import format_seconds, probe
 from dsac_asr.errors import DsacError, InputError, NotFoundError
 from dsac_asr.jobs.model import Job, JobStatus, Tenant
-from dsac_asr.jobs.results import load_transcript
+from dsac_asr.jobs.results import delete_private_audio, load_transcript
 from dsac_asr.options import MAX_PROMPT_CHARS
 from dsac_asr.storage.local import copy_limited
 from dsac_asr.transcript import OutputFormat, Transcript, render
@@ -141,8 +141,12 @@ async def _wait(request: Request, job: Job, svc: ApiServices) -> Job:
 
 
 def _cancel_quietly(job: Job, svc: ApiServices) -> None:
+    """Cancel the job of a client that went away, and delete the audio it uploaded
+    (the job is private: nobody is left to fetch its result, or its audio)."""
     with contextlib.suppress(DsacError):
-        svc.store.cancel(job.id, job.tenant_id)
+        cancelled = svc.store.cancel(job.id, job.tenant_id)
+        if cancelled.status is JobStatus.CANCELLED:
+            delete_private_audio(svc.store, svc.objects, cancelled)
 
 
 def _succeeded(job: Job) -> Job:

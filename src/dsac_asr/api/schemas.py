@@ -176,7 +176,7 @@ class ModelOut(BaseModel):
     engine: str
     languages: list[str]
     band: str
-    sample_rate_hz: int
+    sample_rate_hz: int = Field(description="The rate the model takes audio at (Hz)")
     domain: str | None
     domains: list[str]
     version: str

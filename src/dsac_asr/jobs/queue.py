@@ -17,9 +17,10 @@ from dsac_asr.callbacks.messages import NOTIFIED
 from dsac_asr.callbacks.outbox import event_id
 from dsac_asr.callbacks.sender import CallbackSettings, deliver_event
 from dsac_asr.config import Settings
-from dsac_asr.errors import NotFoundError, TransientError
+from dsac_asr.errors import DsacError, NotFoundError, TransientError
 from dsac_asr.jobs.batching import run_batch, run_queued_like
-from dsac_asr.jobs.model import JobStatus
+from dsac_asr.jobs.model import Job, JobStatus
+from dsac_asr.jobs.results import delete_private_audio
 from dsac_asr.jobs.runner import WorkerContext
 from dsac_asr.jobs.services import worker_context
 
@@ -105,6 +106,8 @@ class JobQueue:
                 raise task.retry(exc=exc, countdown=min(60, 2**task.request.retries)) from exc
             message = f"gave up after retries: {exc.message}"
             failed = ctx.store.finish_failure(job_id, exc.code, message, lease_id=None)
+            if failed is not None:
+                _delete_private_audio(failed, ctx)
             status = JobStatus.FAILED if failed else None
         if status is None:  # not claimable: final, or running under another claim
             return  # (if that claim's worker dies, the sweeper queues the job again)
@@ -190,3 +193,12 @@ class JobQueue:
                 "--without-mingle",
             ]
         )
+
+
+def _delete_private_audio(job: Job, ctx: WorkerContext) -> None:
+    """A private job given up after its retries loses its audio as any failed one does
+    (best effort: the store that failed it may still be down)."""
+    try:
+        delete_private_audio(ctx.store, ctx.objects, job)
+    except DsacError as exc:
+        log.warning("job %s: cannot delete its private audio: %s", job.id, exc.message)

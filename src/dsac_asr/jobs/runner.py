@@ -91,21 +91,27 @@ def run_claimed(job: Job, ctx: WorkerContext) -> JobStatus:
             "(poison input?); giving up"
         )
         return _fail(job, "worker_crashed", message, ctx)
-    started = time.monotonic()
     with LeaseKeeper(ctx.store, job.id, lease_id, ctx.lease_s) as lease:
         try:
-            transcript = _transcribe(job, ctx, lease)
+            return _run_held(job, ctx, lease)
         except JobCancelled:
             return JobStatus.CANCELLED
-        except TransientError:
+        except TransientError:  # fetching, transcribing or writing the results
             ctx.store.release(job.id, lease_id)
             raise
-        except DsacError as exc:
-            return _fail(job, exc.code, exc.message, ctx)
-        try:
-            return _store_result(job, transcript, time.monotonic() - started, ctx, lease)
-        except JobCancelled:
-            return JobStatus.CANCELLED
+
+
+def _run_held(job: Job, ctx: WorkerContext, lease: LeaseKeeper) -> JobStatus:
+    """Transcribe and store the result under the claim ``lease`` keeps; input and
+    engine errors fail the job, ``TransientError`` and ``JobCancelled`` propagate."""
+    started = time.monotonic()
+    try:
+        transcript = _transcribe(job, ctx, lease)
+    except TransientError:
+        raise
+    except DsacError as exc:
+        return _fail(job, exc.code, exc.message, ctx)
+    return _store_result(job, transcript, time.monotonic() - started, ctx, lease)
 
 
 def _transcribe(job: Job, ctx: WorkerContext, lease: LeaseKeeper) -> Transcript:
