@@ -84,9 +84,10 @@ def test_multilingual_mode_hands_a_language_to_the_model_made_for_it(
     pipeline = Pipeline(ModelRegistry(tmp_path))
     route = pipeline.registry.route(RouteRequest("mul", Band.BB))
     assert route.model.id == "whisper-base"
-    request = pipeline._with_delegates(_recognition_request(route), route)
+    options = TranscriptionOptions(language="mul")
+    request = pipeline._with_delegates(_recognition_request(route, options), route)
     assert [(code, getattr(engine, "model_id", None)) for code, engine in request.delegates] == [
         ("afr", "afr-w")
     ]
-    transcript = pipeline.transcribe(english_wav, TranscriptionOptions(language="mul"))
+    transcript = pipeline.transcribe(english_wav, options)
     assert transcript.model_id == "whisper-base" and "fox" in transcript.text.lower()
