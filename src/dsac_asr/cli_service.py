@@ -124,7 +124,7 @@ def sweeper(
     """
     import json
 
-    from dsac_asr.callbacks.sender import CallbackSettings
+    from dsac_asr.jobs.callback_sender import CallbackSettings
     from dsac_asr.jobs.queue import JobQueue
     from dsac_asr.jobs.services import open_objects, open_store
     from dsac_asr.jobs.sweeper import Sweeper, sweep_steps
@@ -174,7 +174,7 @@ def serve(
     import uvicorn
 
     from dsac_asr.api.app import create_app, services_from_settings
-    from dsac_asr.callbacks.sender import CallbackSettings
+    from dsac_asr.jobs.callback_sender import CallbackSettings
     from dsac_asr.jobs.sweeper import Sweeper, requeue_orphans, requeue_queued, sweep_steps
 
     _logging()

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from http_servers import Handler, Received, serving
 
-from dsac_asr.callbacks.outbox import event_id
 from dsac_asr.callbacks.schedule import RetrySchedule
 from dsac_asr.callbacks.sealing import SecretBox
-from dsac_asr.callbacks.sender import CallbackSettings, deliver_due, deliver_event
 from dsac_asr.callbacks.webhooks import verify
 from dsac_asr.egress import EgressPolicy
+from dsac_asr.jobs.callback_outbox import event_id
+from dsac_asr.jobs.callback_sender import CallbackSettings, deliver_due, deliver_event
 from dsac_asr.jobs.migrations import migrate
 from dsac_asr.jobs.model import Job, JobOptions, JobSource, JobStatus, SourceKind, Tenant
 from dsac_asr.jobs.store import JobStore

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from dsac_asr.callbacks.outbox import OutboxEvent
+from dsac_asr.jobs.callback_outbox import OutboxEvent
 from dsac_asr.jobs.model import CallbackAttempt, Job, Tenant
 from dsac_asr.jobs.store import JobStore
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from dsac_asr.callbacks.delivery import Outcome, rejection
-from dsac_asr.callbacks.messages import seed_request
 from dsac_asr.callbacks.schedule import DEFAULT_DELAYS_S, RetrySchedule
 from dsac_asr.callbacks.sealing import KEY_FILE_NAME, SecretBox, load_or_create_key
 from dsac_asr.errors import InvalidOptionError, SecretError
+from dsac_asr.jobs.callback_messages import seed_request
 from dsac_asr.jobs.model import Job, JobError, JobOptions, JobSource, JobStatus, SourceKind
 
 

@@ -61,7 +61,7 @@ def sweep_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def sweep(services: ApiServices) -> dict[str, list[str]]:
     """Run every sweep step once now; what each acted on."""
-    from dsac_asr.callbacks.sender import CallbackSettings
+    from dsac_asr.jobs.callback_sender import CallbackSettings
     from dsac_asr.jobs.sweeper import Sweeper, sweep_steps
 
     callbacks = CallbackSettings.from_settings(services.settings)

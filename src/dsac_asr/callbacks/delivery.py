@@ -1,6 +1,6 @@
 """One delivery attempt: POST, and what the answer means for the event.
 
-The outbox (``callbacks.outbox``) decides when attempts happen and records
+The outbox (``jobs.callback_outbox``) decides when attempts happen and records
 each ``AttemptResult``; ``callbacks.schedule`` says how long to wait between them.
 """
 

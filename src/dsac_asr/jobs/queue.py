@@ -13,12 +13,12 @@ from typing import Any
 
 from celery import Celery
 
-from dsac_asr.callbacks.messages import NOTIFIED
-from dsac_asr.callbacks.outbox import event_id
-from dsac_asr.callbacks.sender import CallbackSettings, deliver_event
 from dsac_asr.config import Settings
 from dsac_asr.errors import DsacError, NotFoundError, TransientError
 from dsac_asr.jobs.batching import run_batch, run_queued_like
+from dsac_asr.jobs.callback_messages import NOTIFIED
+from dsac_asr.jobs.callback_outbox import event_id
+from dsac_asr.jobs.callback_sender import CallbackSettings, deliver_event
 from dsac_asr.jobs.model import Job, JobStatus
 from dsac_asr.jobs.results import delete_private_audio
 from dsac_asr.jobs.runner import WorkerContext

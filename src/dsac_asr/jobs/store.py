@@ -15,8 +15,8 @@ from sqlalchemy import ColumnElement, and_, delete, func, literal, or_, select, 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dsac_asr.callbacks.outbox import CallbackOutbox, settle
 from dsac_asr.errors import InvalidOptionError, NotFoundError
+from dsac_asr.jobs.callback_outbox import CallbackOutbox, settle
 from dsac_asr.jobs.claims import ObjectClaims
 from dsac_asr.jobs.database import Clock, make_engine, utc_now
 from dsac_asr.jobs.model import Job, JobStatus

@@ -12,7 +12,7 @@ standard list; add a step there to have every deployment run it:
   this is what brings an orphaned job back within about two lease periods.
   Duplicate messages are harmless: a worker runs a job only if it can claim it.
 - ``callbacks``: the callbacks of the outbox that are pending and due are
-  delivered (``callbacks.sender.deliver_due``; needs the object store and the
+  delivered (``jobs.callback_sender.deliver_due``; needs the object store and the
   callback settings), whoever wrote them, even after every process was killed.
 
 The sweeper runs in ``dsac-asr serve``, in every ``dsac-asr worker`` and on its
@@ -30,8 +30,8 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from dsac_asr.callbacks.sender import CallbackSettings, deliver_due
 from dsac_asr.errors import DsacError
+from dsac_asr.jobs.callback_sender import CallbackSettings, deliver_due
 from dsac_asr.jobs.store import JobStore
 from dsac_asr.storage.base import ObjectStore
 

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from dsac_asr.callbacks.delivery import AttemptResult, Outcome, deliver_once
-from dsac_asr.callbacks.messages import build_request
-from dsac_asr.callbacks.outbox import OutboxEvent
 from dsac_asr.callbacks.schedule import RetrySchedule
 from dsac_asr.callbacks.sealing import SecretBox, secret_box
 from dsac_asr.config import Settings
 from dsac_asr.egress import EgressPolicy
 from dsac_asr.errors import DsacError, KeyRefusedError, NotFoundError, TransientError
+from dsac_asr.jobs.callback_messages import build_request
+from dsac_asr.jobs.callback_outbox import OutboxEvent
 from dsac_asr.jobs.model import CallbackAttempt, Job, JobStatus
 from dsac_asr.jobs.store import JobStore
 from dsac_asr.storage.base import ObjectStore
