@@ -259,3 +259,11 @@ def test_a_word_is_never_given_to_a_clip_without_speech() -> None:
     assert joint.clip_at(end_of_first_s) == 0
     assert joint.times_of(0).to_original(2.8, end_of_first_s) == (2.8, 2.9)
     assert joint.clip_at(joint.starts[2] / RATE + 0.1) == 2
+
+
+def test_one_clip_is_joined_without_a_copy_of_its_speech() -> None:
+    (samples,) = _speech(5)
+    clip = collapse(samples, [Region(0, len(samples))], RATE)
+    joint = join_speech([clip], 30.0)
+    assert np.shares_memory(joint.samples, clip.samples)
+    assert joint.windows == (Region(0, len(samples)),)

@@ -97,10 +97,18 @@ def join_speech(
         starts.append(position)
         pieces.append(clip.samples)
         position += len(clip.samples)
-    joined = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
+    joined = _concatenated(pieces)
     keys = list(share) if share is not None else [None] * len(clips)
     windows = _windows(clips, starts, keys, int(window_s * rate))
     return JointSpeech(joined, tuple(clips), tuple(starts), tuple(windows), rate)
+
+
+def _concatenated(pieces: list[npt.NDArray[np.float32]]) -> npt.NDArray[np.float32]:
+    """``pieces`` end to end; a lone piece as it is (a long file's speech is not copied
+    a second time: 4 h of speech is 0.9 GB)."""
+    if len(pieces) == 1:
+        return pieces[0]
+    return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
 
 
 def _windows(
