@@ -23,10 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import av
-import numpy as np
+import corpus  # noqa: F401  (puts tests/ on the path)
+from silence_bomb import write_silence
 
-SOURCE_RATE_HZ = 8000
 GOAL_BYTES = 1.5e9
 _CHILD = """
 import json, resource, sys
@@ -38,24 +37,6 @@ audio = decode(Path(sys.argv[1]), 16000, Settings().media_limits, channel_mode=s
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"idle_kib": idle, "peak_kib": peak, "shape": list(audio.samples.shape)}))
 """
-
-
-def write_silence(path: Path, hours: float, channels: int) -> Path:
-    """``hours`` of ``channels``-channel silence at 8 kHz, as FLAC."""
-    layout = f"{channels} channels" if channels != 8 else "7.1"
-    total = round(hours * 3600 * SOURCE_RATE_HZ)
-    block = min(60 * SOURCE_RATE_HZ, total)
-    pcm = np.zeros((1, block * channels), np.int16)
-    with av.open(str(path), "w", format="flac") as container:
-        stream = container.add_stream("flac", rate=SOURCE_RATE_HZ, layout=layout)
-        for index in range(total // block):
-            frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout=layout)
-            frame.sample_rate, frame.pts = SOURCE_RATE_HZ, index * block
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    return path
 
 
 def transcribe_peak_mb(path: Path, model: str) -> float:

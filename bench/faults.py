@@ -59,7 +59,15 @@ from typing import Any
 import corpus  # noqa: F401  (puts tests/ on the path)
 import httpx
 from http_servers import Handler, LoopbackServer, Received
-from service_harness import Service, base_env, child_pids, create_key, dsac_executable, free_port
+from service_harness import (
+    Service,
+    base_env,
+    child_pids,
+    create_key,
+    dsac_executable,
+    free_port,
+    job_processes,
+)
 from service_throughput import Clip, make_clips
 
 HERE = Path(__file__).parent
@@ -114,14 +122,7 @@ class Run:
     def kill_pool_process(self, rng: random.Random, idle_too: bool) -> bool:
         """kill -9 one worker pool process (a Celery prefork child); False if none fits."""
         assert self.service.process is not None
-        workers = child_pids(self.service.process.pid)
-        pool = [pid for worker in workers for pid in _pool_of(worker)]
-        if not idle_too:
-            pool = [pid for pid in pool if not _idle_in_queue_read(pid)]
-        if not pool:
-            return False
-        _kill(rng.choice(pool))
-        return True
+        return _kill_one_job_process(child_pids(self.service.process.pid), rng, idle_too)
 
     def kill_everything_and_restart(self) -> None:
         """kill -9 serve, its worker and the pool; start serve again."""
@@ -151,14 +152,16 @@ class Run:
         return found
 
 
-def _pool_of(worker: int) -> list[int]:
-    """The Celery pool processes of a worker (not its sweeper process)."""
-    found = []
-    for pid in child_pids(worker):
-        with contextlib.suppress(OSError):
-            if b"sweeper" not in Path(f"/proc/{pid}/cmdline").read_bytes():
-                found.append(pid)
-    return found
+def _kill_one_job_process(workers: list[int], rng: random.Random, idle_too: bool) -> bool:
+    """kill -9 one job process of ``workers`` (busy ones only unless ``idle_too``);
+    False if none fits."""
+    pool = [pid for worker in workers for pid in job_processes(worker)]
+    if not idle_too:
+        pool = [pid for pid in pool if not _idle_in_queue_read(pid)]
+    if not pool:
+        return False
+    _kill(rng.choice(pool))
+    return True
 
 
 def _idle_in_queue_read(pid: int) -> bool:
@@ -212,13 +215,7 @@ class DistributedRun(Run):
 
     def kill_pool_process(self, rng: random.Random, idle_too: bool) -> bool:
         workers = [process.pid for process in self.processes[1:]]
-        pool = [pid for worker in workers for pid in _pool_of(worker)]
-        if not idle_too:
-            pool = [pid for pid in pool if not _idle_in_queue_read(pid)]
-        if not pool:
-            return False
-        _kill(rng.choice(pool))
-        return True
+        return _kill_one_job_process(workers, rng, idle_too)
 
     def kill_everything_and_restart(self) -> None:
         for process in self.processes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -132,6 +133,16 @@ def child_pids(pid: int) -> list[int]:
                 continue
             if int(fields[1]) == pid:
                 found.append(int(entry.name))
+    return found
+
+
+def job_processes(worker: int) -> list[int]:
+    """The processes under a worker that run jobs (everything but its sweeper)."""
+    found = []
+    for pid in child_pids(worker):
+        with contextlib.suppress(OSError):
+            if b"sweeper" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(pid)
     return found
 
 

@@ -4,7 +4,6 @@ stop the worker: a job submitted afterwards still succeeds, within a bounded tim
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import time
@@ -17,6 +16,7 @@ from service_harness import (
     check_one_result_each,
     child_pids,
     create_key,
+    job_processes,
     running_service,
     wait_for_job,
 )
@@ -27,24 +27,14 @@ RECOVERY_S = 60.0
 """A job submitted after the kill must succeed within this long."""
 
 
-def _job_processes(worker: int) -> list[int]:
-    """The processes under a worker that run jobs (everything but its sweeper)."""
-    found = []
-    for pid in child_pids(worker):
-        with contextlib.suppress(OSError):
-            if b"sweeper" not in Path(f"/proc/{pid}/cmdline").read_bytes():
-                found.append(pid)
-    return found
-
-
-def _settled_job_processes(worker: int, count: int, timeout_s: float = 60) -> list[int]:
+def _settledjob_processes(worker: int, count: int, timeout_s: float = 60) -> list[int]:
     """Wait for ``count`` job processes that have been up a while (idle, waiting for work)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        found = _job_processes(worker)
+        found = job_processes(worker)
         if len(found) >= count:
             time.sleep(3.0)  # let them reach their wait for the next task
-            if _job_processes(worker) == found:
+            if job_processes(worker) == found:
                 return found
         time.sleep(0.2)
     raise AssertionError(f"worker {worker} never had {count} job processes")
@@ -70,7 +60,7 @@ def test_a_worker_recovers_from_kill_9_of_an_idle_job_process(
         with service.client(key) as api:
             assert service.process is not None
             (worker,) = child_pids(service.process.pid)
-            for pid in _settled_job_processes(worker, workers):
+            for pid in _settledjob_processes(worker, workers):
                 os.kill(pid, signal.SIGKILL)
             started = time.monotonic()
             job_ids = [_submit(api, speech) for _ in range(workers + 1)]

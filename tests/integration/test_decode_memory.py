@@ -8,9 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import av
-import numpy as np
 import pytest
+from silence_bomb import write_silence
 
 from dsac_asr.audio import decode, probe
 from dsac_asr.config import MediaLimits, Settings
@@ -20,7 +19,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 GOAL_BYTES = 1.5e9
 BOMB_S = 4 * 3600
-SOURCE_RATE_HZ = 8000
 CHANNELS = 8
 
 # Decodes in a fresh interpreter and reports its peak RSS before and after (KiB on Linux).
@@ -42,18 +40,7 @@ print(json.dumps({"idle_kib": idle, "peak_kib": peak, "channels": audio.channel_
 def silence_bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """8 channels (7.1), 4 hours of digital silence at 8 kHz, FLAC: about 7 MB."""
     path = tmp_path_factory.mktemp("bomb") / "silence-8ch-4h.flac"
-    block = 60 * SOURCE_RATE_HZ
-    pcm = np.zeros((1, block * CHANNELS), np.int16)
-    with av.open(str(path), "w", format="flac") as container:
-        stream = container.add_stream("flac", rate=SOURCE_RATE_HZ, layout="7.1")
-        for index in range(BOMB_S // 60):
-            frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="7.1")
-            frame.sample_rate, frame.pts = SOURCE_RATE_HZ, index * block
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    return path
+    return write_silence(path, BOMB_S / 3600, CHANNELS)
 
 
 def _decode_in_child(path: Path, mode: str) -> dict[str, float]:
