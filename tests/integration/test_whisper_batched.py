@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
+from typing import Any
 
 import jiwer
 import numpy as np
@@ -165,3 +166,43 @@ def test_batched_decoding_keeps_its_time_budget(
     monkeypatch.setattr(engine, "options", WhisperOptions(batch_size=4, budget_factor=1e-6))
     with pytest.raises(DecodeTimeoutError):
         engine.recognize(speech.samples, ENGLISH)
+
+
+def test_windows_decoded_a_group_at_a_time_give_the_same_words(
+    speech: Speech, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Groups of whole batches (each given only its own audio) decode as one call would."""
+    monkeypatch.setattr(whisper_module, "WINDOW_S", 10.0)  # more windows, so more groups
+    at_once = _recognize(speech, 2)
+    monkeypatch.setattr(whisper_module, "GROUP_WINDOWS", 1)
+    groups: list[int] = []
+    decode_group = WhisperEngine._decode_group
+
+    def counted(self: WhisperEngine, *args: Any) -> Any:
+        groups.append(len(args[2]))
+        return decode_group(self, *args)
+
+    monkeypatch.setattr(WhisperEngine, "_decode_group", counted)
+    grouped = _recognize(speech, 2)
+    assert len(groups) >= 3 and groups[:2] == [1, 2], groups  # the first window, then pairs
+    assert [w.text for w in grouped.words] == [w.text for w in at_once.words]
+    moved = [
+        (a.text, a.start_s, b.start_s, a.end_s, b.end_s)
+        for a, b in zip(grouped.words, at_once.words, strict=True)
+        if abs(a.start_s - b.start_s) > 0.02 or abs(a.end_s - b.end_s) > 0.02
+    ]
+    assert not moved, moved
+
+
+def test_sequential_pieces_keep_words_and_times(
+    speech: Speech, sequential: Result, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sequential decoding cut into pieces of collapsed speech (here 20 s, so every run is
+    cut at a pause) stays about as accurate, its words inside what was said."""
+    monkeypatch.setattr(whisper_module, "PIECE_S", 20.0)
+    pieces = _recognize(speech, 1)
+    assert _wer(speech.reference, pieces) <= _wer(speech.reference, sequential) + 0.05
+    starts = [start for start, _end in speech.spans]
+    for word in pieces.words:
+        start, end = speech.spans[max(0, bisect.bisect_right(starts, word.start_s + 0.3) - 1)]
+        assert start - 0.5 <= word.start_s and word.end_s <= end + 0.5, word

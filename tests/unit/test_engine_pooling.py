@@ -261,9 +261,14 @@ def test_a_word_is_never_given_to_a_clip_without_speech() -> None:
     assert joint.clip_at(joint.starts[2] / RATE + 0.1) == 2
 
 
-def test_one_clip_is_joined_without_a_copy_of_its_speech() -> None:
-    (samples,) = _speech(5)
-    clip = collapse(samples, [Region(0, len(samples))], RATE)
-    joint = join_speech([clip], 30.0)
-    assert np.shares_memory(joint.samples, clip.samples)
-    assert joint.windows == (Region(0, len(samples)),)
+def test_joint_slices_are_the_clips_speech_end_to_end_with_gaps() -> None:
+    samples = np.arange(1, 10 * RATE + 1, dtype=np.float32)
+    first = collapse(samples, [Region(0, 2 * RATE), Region(4 * RATE, 5 * RATE)], RATE)
+    silent = collapse(samples, [], RATE)
+    second = collapse(samples, [Region(7 * RATE, 9 * RATE)], RATE)
+    joint = join_speech([first, silent, second], 30.0)
+    gap = np.zeros(int(CLIP_GAP_S * RATE), np.float32)
+    whole = np.concatenate([first.samples, gap, second.samples])
+    assert joint.length == len(whole)
+    for start, end in [(0, joint.length), (150, 390), (280, 460), (0, 1), (459, 10_000)]:
+        assert np.array_equal(joint.slice(start, end), whole[start:end]), (start, end)

@@ -164,7 +164,7 @@ class CtcEngine:
     ) -> list[list[tuple[AlignedWord, float, float]]]:
         """Each window's words, with the length of a frame and of the window in seconds."""
         pieces = [
-            self._prepared(speeches[w.clip].samples[w.region.start : w.region.end]) for w in batch
+            self._prepared(speeches[w.clip].slice(w.region.start, w.region.end)) for w in batch
         ]
         logits = self._run(pieces)
         results = []

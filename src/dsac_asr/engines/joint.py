@@ -47,18 +47,33 @@ class ClipTimes:
 
 @dataclass(frozen=True)
 class JointSpeech:
-    """Clips' collapsed speech end to end; ``windows`` (in ``samples``) each lie in one clip."""
+    """Clips' collapsed speech end to end; ``windows`` (in the joint audio) each lie in
+    one clip. Like ``CollapsedAudio``, the joint audio is built only a ``slice`` at a time."""
 
-    samples: npt.NDArray[np.float32]
     clips: tuple[CollapsedAudio, ...]
     starts: tuple[int, ...]
     windows: tuple[Region, ...]
     sample_rate_hz: int
 
     @property
+    def length(self) -> int:
+        """Samples in the joint audio."""
+        return self.starts[-1] + self.clips[-1].length if self.clips else 0
+
+    @property
     def duration_s(self) -> float:
         """Length of the joint audio."""
-        return len(self.samples) / self.sample_rate_hz
+        return self.length / self.sample_rate_hz
+
+    def slice(self, start: int, end: int) -> npt.NDArray[np.float32]:
+        """Samples ``start`` to ``end`` of the joint audio, copied from the clips' audio."""
+        start, end = max(0, start), min(end, self.length)
+        out = np.zeros(max(0, end - start), dtype=np.float32)
+        for clip, clip_start in zip(self.clips, self.starts, strict=True):
+            low, high = max(start, clip_start), min(end, clip_start + clip.length)
+            if low < high:
+                out[low - start : high - start] = clip.slice(low - clip_start, high - clip_start)
+        return out
 
     def clip_at(self, time_s: float) -> int:
         """Index of the clip with speech nearest ``time_s`` of the joint audio (gaps
@@ -86,29 +101,17 @@ def join_speech(
     """``clips`` laid end to end, cut into windows of at most ``window_s``: each
     clip alone, or runs of neighbours with the same ``share`` key (not None) packed."""
     rate = clips[0].sample_rate_hz if clips else 16000
-    gap = np.zeros(int(CLIP_GAP_S * rate), dtype=np.float32)
-    pieces: list[npt.NDArray[np.float32]] = []
+    gap = int(CLIP_GAP_S * rate)
     starts: list[int] = []
     position = 0
-    for clip in clips:
-        if pieces and len(clip.samples):
-            pieces.append(gap)
-            position += len(gap)
+    for index, clip in enumerate(clips):
+        if index and clip.length:
+            position += gap
         starts.append(position)
-        pieces.append(clip.samples)
-        position += len(clip.samples)
-    joined = _concatenated(pieces)
+        position += clip.length
     keys = list(share) if share is not None else [None] * len(clips)
     windows = _windows(clips, starts, keys, int(window_s * rate))
-    return JointSpeech(joined, tuple(clips), tuple(starts), tuple(windows), rate)
-
-
-def _concatenated(pieces: list[npt.NDArray[np.float32]]) -> npt.NDArray[np.float32]:
-    """``pieces`` end to end; a lone piece as it is (a long file's speech is not copied
-    a second time: 4 h of speech is 0.9 GB)."""
-    if len(pieces) == 1:
-        return pieces[0]
-    return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
+    return JointSpeech(tuple(clips), tuple(starts), tuple(windows), rate)
 
 
 def _windows(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -128,14 +129,57 @@ def pack(regions: Iterable[Region], max_samples: int) -> list[Region]:
     return spans
 
 
+class SpeechSource(Protocol):
+    """Audio that hands out stretches of itself on demand (never held whole)."""
+
+    def slice(self, start: int, end: int) -> npt.NDArray[np.float32]:
+        """Samples ``start`` to ``end`` as a new array."""
+        ...
+
+
 @dataclass(frozen=True)
 class CollapsedAudio:
-    """Speech regions laid end to end with ``GAP_S`` of silence between them."""
+    """Speech regions of ``source`` laid end to end with ``GAP_S`` of silence between them.
 
-    samples: npt.NDArray[np.float32]
+    Nothing is copied until asked for: ``slice`` builds a stretch of the collapsed
+    audio from ``source``, so a decoder that works window by window never holds a
+    second copy of a long file's speech (4 h of speech is 0.9 GB).
+    """
+
+    source: npt.NDArray[np.float32]
     regions: tuple[Region, ...]
     offsets: tuple[int, ...]
     sample_rate_hz: int
+
+    @property
+    def length(self) -> int:
+        """Samples in the collapsed audio."""
+        if not self.regions:
+            return 0
+        last = self.regions[-1]
+        return self.offsets[-1] + last.end - last.start
+
+    @property
+    def samples(self) -> npt.NDArray[np.float32]:
+        """The whole collapsed audio, built anew on each access (for decoders that
+        need it in one array)."""
+        return self.slice(0, self.length)
+
+    def slice(self, start: int, end: int) -> npt.NDArray[np.float32]:
+        """Samples ``start`` to ``end`` of the collapsed audio, copied from ``source``."""
+        start, end = max(0, start), min(end, self.length)
+        out = np.zeros(max(0, end - start), dtype=np.float32)
+        first = max(0, bisect.bisect_right(self.offsets, start) - 1)
+        for region, offset in zip(self.regions[first:], self.offsets[first:], strict=True):
+            if offset >= end:
+                break
+            low, high = max(start, offset), min(end, offset + region.end - region.start)
+            if low < high:
+                source_start = region.start + low - offset
+                out[low - start : high - start] = self.source[
+                    source_start : source_start + high - low
+                ]
+        return out
 
     def to_original(self, start_s: float, end_s: float) -> tuple[float, float]:
         """Map a word's times in the collapsed audio back to the original audio."""
@@ -161,17 +205,12 @@ class CollapsedAudio:
 def collapse(
     samples: npt.NDArray[np.float32], regions: list[Region], sample_rate_hz: int
 ) -> CollapsedAudio:
-    """Join ``regions`` of ``samples`` with a short silence between each two."""
-    gap = np.zeros(int(GAP_S * sample_rate_hz), dtype=np.float32)
-    pieces: list[npt.NDArray[np.float32]] = []
+    """``regions`` of ``samples`` with a short silence between each two (no copy is made:
+    see ``CollapsedAudio``)."""
+    gap = int(GAP_S * sample_rate_hz)
     offsets: list[int] = []
     position = 0
     for region in regions:
-        if pieces:
-            pieces.append(gap)
-            position += len(gap)
         offsets.append(position)
-        pieces.append(samples[region.start : region.end])
-        position += region.end - region.start
-    joined = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
-    return CollapsedAudio(joined, tuple(regions), tuple(offsets), sample_rate_hz)
+        position += region.end - region.start + gap
+    return CollapsedAudio(samples, tuple(regions), tuple(offsets), sample_rate_hz)

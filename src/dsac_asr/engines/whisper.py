@@ -6,7 +6,10 @@ Speech regions found by Silero VAD are laid end to end with short gaps
 boundaries into windows of at most 30 s, and ``batch_size`` windows are
 decoded together by faster-whisper's ``BatchedInferencePipeline`` (a
 region longer than a window is first cut at its quietest moments). Either
-way word times are mapped back to the original audio.
+way word times are mapped back to the original audio. The collapsed audio is
+never built whole: each group of windows (sequentially, each piece of at most
+``PIECE_S``) is cut from the original audio when its turn comes, so a long file
+costs little more than its decoded samples.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from dsac_asr.engines.language_id import (
 from dsac_asr.engines.regions import (
     CollapsedAudio,
     Region,
+    SpeechSource,
     collapse,
     find_speech,
     split_at_pauses,
@@ -57,6 +61,11 @@ SAMPLE_RATE_HZ = 16000
 WINDOW_S = 30.0
 PAUSE_S = 0.4
 IDLE_S = 1.0
+GROUP_WINDOWS = 32
+"""Windows handed to faster-whisper's batched pipeline at once (rounded up to whole
+batches): it computes all their features first, about 2 MB a window."""
+PIECE_S = 600.0
+"""Longest stretch of collapsed speech handed to sequential decoding at once."""
 _MIN_BUDGET_S = 30.0
 
 
@@ -174,18 +183,18 @@ class WhisperEngine:
 
         try:
             settings = self._settings(language, request)
-            raw = self._decode_windows(self._pipeline(), joint.samples, joint.windows, settings)
+            raw = self._decode_windows(self._pipeline(), joint, joint.windows, settings)
             self._gather(raw, joint.duration_s, on_progress, take)
         except (RuntimeError, ValueError) as exc:
             raise EngineError(f"Whisper failed: {exc}") from exc
 
     def _speech_regions(self, samples: npt.NDArray[np.float32]) -> list[Region]:
-        """Speech regions of ``samples``; batched, each cut to fit a window."""
+        """Speech regions of ``samples``, each cut at pauses to fit a window (batched)
+        or a piece (sequential)."""
         regions = find_speech(samples, SAMPLE_RATE_HZ)
-        if self.options.batched:
-            window, pause = int(WINDOW_S * SAMPLE_RATE_HZ), int(PAUSE_S * SAMPLE_RATE_HZ)
-            regions = split_at_pauses(samples, regions, window, pause)
-        return regions
+        longest_s = WINDOW_S if self.options.batched else PIECE_S
+        longest, pause = int(longest_s * SAMPLE_RATE_HZ), int(PAUSE_S * SAMPLE_RATE_HZ)
+        return split_at_pauses(samples, regions, longest, pause)
 
     def _settings(self, language: str, request: RecognitionRequest) -> dict[str, Any]:
         """faster-whisper's decoding options for ``request`` in ``language``: the
@@ -222,16 +231,22 @@ class WhisperEngine:
     def _decode(self, speech: CollapsedAudio, settings: dict[str, Any]) -> Iterable[Any]:
         """faster-whisper's (lazy) segments for the collapsed speech."""
         if not self.options.batched:
-            raw, _info = self._model.transcribe(speech.samples, **settings)
-            return cast(Iterable[Any], raw)
+            return self._decode_sequential(speech, settings)
         return self._decode_batched(speech, settings)
+
+    def _decode_sequential(self, speech: CollapsedAudio, settings: dict[str, Any]) -> Iterator[Any]:
+        """Segments of Whisper's own sliding window, over pieces of at most ``PIECE_S``
+        of the collapsed speech (whole regions; faster-whisper computes the features of
+        all it is given at once: 4 h would cost several GB)."""
+        for piece in speech.spans(PIECE_S):
+            raw, _info = self._model.transcribe(speech.slice(piece.start, piece.end), **settings)
+            yield from _shifted(cast(Iterable[Any], raw), piece.start / SAMPLE_RATE_HZ)
 
     def _decode_batched(self, speech: CollapsedAudio, settings: dict[str, Any]) -> Iterator[Any]:
         """Segments of ``WINDOW_S`` windows decoded in batches: the first window
         alone, so that progress shows early, then ``batch_size`` at a time."""
-        pipeline, windows = self._pipeline(), speech.spans(WINDOW_S)
-        yield from self._decode_windows(pipeline, speech.samples, windows[:1], settings, 1)
-        yield from self._decode_windows(pipeline, speech.samples, windows[1:], settings)
+        windows = speech.spans(WINDOW_S)
+        yield from self._decode_windows(self._pipeline(), speech, windows, settings, True)
 
     def _pipeline(self) -> Any:
         """A batched pipeline (it carries word-timing state from window to window)."""
@@ -242,26 +257,46 @@ class WhisperEngine:
     def _decode_windows(
         self,
         pipeline: Any,
-        samples: npt.NDArray[np.float32],
+        audio: SpeechSource,
         windows: Sequence[Region],
         settings: dict[str, Any],
-        batch_size: int | None = None,
+        first_alone: bool = False,
     ) -> Iterator[Any]:
-        """``pipeline``'s segments for ``windows`` of ``samples``, ``batch_size``
-        (default: the engine's) windows at a time."""
-        if not windows:
-            return
+        """``pipeline``'s segments for ``windows`` of ``audio``, a group at a time (see
+        ``_groups``), each given only its own stretch of the audio. The end of the
+        last speech found is carried from group to group, as within one call."""
+        last_end_s = 0.0
+        for group, batch_size in _groups(windows, self.options.batch_size, first_alone):
+            start_s = group[0].start / SAMPLE_RATE_HZ
+            _carry_speech_end(pipeline, last_end_s - start_s)
+            for segment in self._decode_group(pipeline, audio, group, settings, batch_size):
+                if segment.words:
+                    last_end_s = float(segment.end)
+                yield segment
+
+    def _decode_group(
+        self,
+        pipeline: Any,
+        audio: SpeechSource,
+        windows: Sequence[Region],
+        settings: dict[str, Any],
+        batch_size: int,
+    ) -> Iterator[Any]:
+        """``pipeline``'s segments for ``windows``, given the stretch of ``audio`` they
+        span; times come back in ``audio``'s."""
+        start = windows[0].start
         clips = [
-            {"start": w.start / SAMPLE_RATE_HZ, "end": w.end / SAMPLE_RATE_HZ} for w in windows
+            {"start": (w.start - start) / SAMPLE_RATE_HZ, "end": (w.end - start) / SAMPLE_RATE_HZ}
+            for w in windows
         ]
         raw, _info = pipeline.transcribe(
-            samples,
+            audio.slice(start, windows[-1].end),
             clip_timestamps=clips,
-            batch_size=batch_size or self.options.batch_size,
+            batch_size=batch_size,
             without_timestamps=True,
             **settings,
         )
-        yield from raw
+        yield from _shifted(raw, start / SAMPLE_RATE_HZ)
 
     def _collect(
         self,
@@ -276,7 +311,7 @@ class WhisperEngine:
         def take(segment: Any) -> None:
             segments.extend(self._kept(_convert(segment, language, speech)))
 
-        self._gather(raw, len(speech.samples) / SAMPLE_RATE_HZ, on_progress, take)
+        self._gather(raw, speech.length / SAMPLE_RATE_HZ, on_progress, take)
         return segments
 
     def _gather(
@@ -352,6 +387,46 @@ class WhisperEngine:
         except (RuntimeError, ValueError) as exc:
             raise EngineError(f"Whisper failed: {exc}") from exc
         return [(str(token)[2:-2], float(probability)) for token, probability in found]
+
+
+def _groups(
+    windows: Sequence[Region], batch_size: int, first_alone: bool
+) -> Iterator[tuple[Sequence[Region], int]]:
+    """The windows to hand faster-whisper's batched pipeline at once, with the batch size
+    to decode them in: the first window alone when asked (progress shows early), then
+    about ``GROUP_WINDOWS`` at a time in whole batches. The pipeline computes all the
+    features of what it is given before decoding any: 4 h at once would cost 1 GB."""
+    if first_alone and windows:
+        yield windows[:1], 1
+        windows = windows[1:]
+    group = batch_size * -(-GROUP_WINDOWS // batch_size)
+    for first in range(0, len(windows), group):
+        yield windows[first : first + group], batch_size
+
+
+def _carry_speech_end(pipeline: Any, end_s: float) -> None:
+    """Tell ``pipeline`` where the last speech it decoded ended, in the coming audio's
+    time: faster-whisper keeps it from batch to batch to trim a first word that runs
+    long after a pause, and resets it when a call's segments are all given."""
+    if hasattr(pipeline, "last_speech_timestamp"):
+        pipeline.last_speech_timestamp = end_s
+
+
+def _shifted(raw: Iterable[Any], offset_s: float) -> Iterator[Any]:
+    """faster-whisper's segments (and their words) moved ``offset_s`` later."""
+    for segment in raw:
+        if not offset_s:
+            yield segment
+            continue
+        words = [
+            replace(w, start=w.start + offset_s, end=w.end + offset_s) for w in segment.words or ()
+        ]
+        yield replace(
+            segment,
+            start=segment.start + offset_s,
+            end=segment.end + offset_s,
+            words=words if segment.words is not None else None,
+        )
 
 
 def _by_clip(
