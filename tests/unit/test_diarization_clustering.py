@@ -7,8 +7,15 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import pytest
+from scipy.cluster import hierarchy
 
-from dsac_asr.diarization.clustering import UNASSIGNED, ClusterSettings, cluster_speakers
+from dsac_asr.diarization import clustering
+from dsac_asr.diarization.clustering import (
+    UNASSIGNED,
+    ClusterSettings,
+    cluster_speakers,
+    evenly_thinned,
+)
 
 DIMENSION = 192
 SETTINGS = ClusterSettings(threshold=0.7, min_cluster_size=1, min_train_s=0.5)
@@ -110,3 +117,35 @@ def test_small_groups_join_the_nearest_large_one() -> None:
     strict = ClusterSettings(SETTINGS.threshold, min_cluster_size=3, min_train_s=0.5)
     _, absorbed = cluster_speakers(embeddings, speech_s, None, 8, strict)
     assert (alone, absorbed) == (3, 2)
+
+
+def test_thinning_keeps_at_most_so_many_spread_over_the_recording() -> None:
+    chosen = np.zeros((100, 3), dtype=bool)
+    chosen[:, :2] = True
+    thinned = evenly_thinned(chosen, 50)
+    assert thinned.sum() == 50 and not (thinned & ~chosen).any()
+    kept_chunks = np.flatnonzero(thinned.any(axis=1))
+    assert kept_chunks[0] == 0 and kept_chunks[-1] == 99
+    assert np.diff(kept_chunks).max() <= 5
+    assert evenly_thinned(chosen, 500) is chosen
+
+
+def test_a_long_recording_is_grouped_from_a_thinned_sample(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past ``MAX_TRAIN`` local speakers, an even sample shapes the groups and every
+    local speaker is still assigned (here 600 local speakers, 50 shape the groups)."""
+    embeddings, speech_s, truth = _voices(3, 300, seed=4)
+    monkeypatch.setattr(clustering, "MAX_TRAIN", 50)
+    linked: list[int] = []
+    linkage = hierarchy.linkage
+
+    def counted(rows: npt.NDArray[np.float64], **kw: str) -> npt.NDArray[np.float64]:
+        linked.append(len(rows))
+        return linkage(rows, **kw)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(hierarchy, "linkage", counted)
+    hard, count = cluster_speakers(embeddings, speech_s, None, 8, SETTINGS)
+    assert linked == [50]
+    assert count == 3
+    assert _same_partition(hard, truth)

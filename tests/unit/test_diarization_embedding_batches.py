@@ -4,17 +4,20 @@ embeddings they get one by one; how much of a local speaker's speech is embedded
 
 from __future__ import annotations
 
+import tracemalloc
 from typing import Any
 
 import numpy as np
 import pytest
 
+from dsac_asr.diarization import embeddings
 from dsac_asr.diarization.embeddings import (
     BATCH,
     DIMENSION,
     MEL_BINS,
     SelectionLimits,
     SpeakerEmbedder,
+    frame_blocks,
     local_speaker_frames,
     same_length_batches,
 )
@@ -104,3 +107,53 @@ def test_the_middle_window_is_used_only_when_it_holds_enough_speech() -> None:
     assert middle.max() * 0.01 == pytest.approx(7.0, abs=0.06)
     edge, _, _ = local_speaker_frames(_one_chunk(slice(0, 20)), 1000, 0.5, limits)
     assert edge.min() == 0 and edge.max() * 0.01 == pytest.approx(2.0, abs=0.03)
+
+
+def test_frame_blocks_gather_neighbours_within_the_limit() -> None:
+    selections = [
+        np.arange(0, 50),
+        np.arange(40, 90),
+        np.arange(0, 0),  # empty: in no block
+        np.arange(120, 160),
+        np.arange(300, 500),  # longer than the limit: alone
+        np.arange(480, 520),
+    ]
+    assert frame_blocks(selections, 100) == [
+        ([0, 1], 0, 90),
+        ([3], 120, 160),
+        ([4], 300, 500),
+        ([5], 480, 520),
+    ]
+
+
+def test_embedding_block_by_block_equals_embedding_the_whole_filterbank(
+    campplus: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(2)
+    audio = (0.1 * rng.normal(size=8 * 16000)).astype(np.float32)
+    selections = [np.arange(s, s + 150) for s in range(0, 640, 70)] + [np.arange(700, 705)]
+    embedder = SpeakerEmbedder(campplus)
+    whole = embedder.embed(embedder.filterbank(audio), selections)
+    monkeypatch.setattr(embeddings, "BLOCK_FRAMES", 200)
+    blocks = embedder.embed_audio(audio, selections)
+    assert len(frame_blocks(selections, 200)) >= 4
+    assert np.allclose(blocks[:-1], whole[:-1], atol=1e-5)
+    assert np.isnan(blocks[-1]).all() and np.isnan(whole[-1]).all()
+
+
+def test_a_long_recordings_filterbank_is_never_held_whole() -> None:
+    """1 h of audio: its whole filterbank is 115 MB; embedding makes 10 min at a time."""
+    audio = np.zeros(3600 * 16000, dtype=np.float32)
+    selections = [np.arange(s, s + 300) for s in range(0, 360_000 - 1000, 500)]
+
+    def constant(features: Floats) -> Floats:
+        return np.ones((len(features), DIMENSION), dtype=np.float32)
+
+    tracemalloc.start()
+    try:
+        found = SpeakerEmbedder(constant).embed_audio(audio, selections)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert found.shape == (len(selections), DIMENSION) and (found == 1).all()
+    assert peak < 100e6, f"{peak / 1e6:.0f} MB"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from dsac_asr.diarization import fbank
 from dsac_asr.diarization.fbank import SAMPLE_RATE_HZ, log_mel_filterbank
 
 
@@ -43,3 +44,14 @@ def test_silence_is_floored_and_too_short_audio_has_no_frames() -> None:
     assert np.allclose(silent, np.log(np.finfo(np.float32).eps))
     assert np.allclose(silent, _kaldi(np.zeros(16000, dtype=np.float32)), atol=1e-3)
     assert log_mel_filterbank(np.zeros(399, dtype=np.float32), 80).shape == (0, 80)
+
+
+def test_frames_computed_a_block_at_a_time_equal_those_computed_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    audio = _voice_like(3 * SAMPLE_RATE_HZ + 123, seed=7)
+    at_once = log_mel_filterbank(audio, 80)
+    monkeypatch.setattr(fbank, "BLOCK_FRAMES", 7)  # 299 frames: 42 full blocks and a part
+    in_blocks = log_mel_filterbank(audio, 80)
+    assert at_once.shape == in_blocks.shape == (299, 80)
+    assert np.array_equal(at_once, in_blocks)

@@ -24,6 +24,7 @@ from dsac_asr.diarization.extra import (
     diarization_available,
     require_diarization,
 )
+from dsac_asr.diarization.fbank import frame_count
 from dsac_asr.diarization.reconstruction import (
     clustered_activity,
     frame_speakers,
@@ -104,12 +105,11 @@ def _linked_speakers(
     settings: DiarizationSettings,
 ) -> tuple[npt.NDArray[np.int64], int]:
     """Each chunk's local speakers mapped to the recording's speakers (and their count)."""
-    filterbank = models.embedder.filterbank(audio)
     selections = local_speaker_frames(
-        segmentation, len(filterbank), settings.min_clean_s, settings.limits
+        segmentation, frame_count(len(audio)), settings.min_clean_s, settings.limits
     )
     chunks, _, local = segmentation.activity.shape
-    embedded = models.embedder.embed(filterbank, selections)
+    embedded = models.embedder.embed_audio(audio, selections)
     embeddings = embedded.reshape(chunks, local, -1)
     speech_s = segmentation.activity.sum(axis=1) * segmentation.frame_step_s
     return cluster_speakers(

@@ -17,6 +17,10 @@ import numpy as np
 import numpy.typing as npt
 
 UNASSIGNED = -2
+MAX_TRAIN = 3000
+"""Local speakers that shape the groups at most (evenly spread over the recording): the
+linkage holds every pair's distance, 0.5 GB for the 8,600 of 4 hours; 3,000 is 4 h 10 min
+of chunks with one speaker each, more than 1 h of three speakers each."""
 
 Floats = npt.NDArray[np.float32]
 Ints = npt.NDArray[np.int64]
@@ -55,11 +59,23 @@ def cluster_speakers(
     train = embedded & (speech_s >= settings.min_train_s)
     if train.sum() < 2:
         train = embedded
+    train = evenly_thinned(train, MAX_TRAIN)
     labels = _groups(unit[train], speech_s[train], speakers, max_speakers, settings)
     centroids = _normalise(
         np.stack([unit[train][labels == k].mean(axis=0) for k in range(labels.max() + 1)])
     )
     return assign(unit, embedded, centroids), len(centroids)
+
+
+def evenly_thinned(chosen: npt.NDArray[np.bool_], most: int) -> npt.NDArray[np.bool_]:
+    """``chosen`` (chunks, local speakers) with at most ``most`` kept, spread evenly in
+    chunk order (the same answer every time)."""
+    rows = np.flatnonzero(chosen.ravel())
+    if len(rows) <= most:
+        return chosen
+    kept = np.zeros(chosen.size, dtype=bool)
+    kept[rows[np.linspace(0, len(rows) - 1, most).round().astype(np.int64)]] = True
+    return kept.reshape(chosen.shape)
 
 
 def _groups(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from dsac_asr.diarization.fbank import log_mel_filterbank
+from dsac_asr.diarization.fbank import FRAME_LENGTH, FRAME_SHIFT, log_mel_filterbank
 from dsac_asr.diarization.runtime import Runner
 from dsac_asr.diarization.segmentation import Segmentation
 
@@ -27,6 +27,8 @@ MIN_FRAMES = 10
 """Fewer filterbank frames than this (0.1 s) give no embedding."""
 BATCH = 16
 """Selections embedded in one forward pass at most."""
+BLOCK_FRAMES = 60_000
+"""Filterbank frames made at once by ``embed_audio`` (10 min, 19 MB; 4 h is 0.46 GB)."""
 
 Floats = npt.NDArray[np.float32]
 
@@ -72,6 +74,38 @@ class SpeakerEmbedder:
             features = features - features.mean(axis=1, keepdims=True)
             result[rows] = self._run(features)
         return result
+
+    def embed_audio(self, audio: Floats, selections: Sequence[npt.NDArray[np.int64]]) -> Floats:
+        """``embed(self.filterbank(audio), selections)``, with the filterbank made for a
+        block of neighbouring selections at a time (about ``BLOCK_FRAMES`` frames), so
+        a long recording's filterbank is never held whole."""
+        result = np.full((len(selections), DIMENSION), np.nan, dtype=np.float32)
+        for rows, low, high in frame_blocks(selections, BLOCK_FRAMES):
+            stretch = audio[low * FRAME_SHIFT : (high - 1) * FRAME_SHIFT + FRAME_LENGTH]
+            shifted = [selections[row] - low for row in rows]
+            result[rows] = self.embed(self.filterbank(stretch), shifted)
+        return result
+
+
+def frame_blocks(
+    selections: Sequence[npt.NDArray[np.int64]], most_frames: int
+) -> list[tuple[list[int], int, int]]:
+    """Runs of neighbouring non-empty selections (sorted frame indices) whose frames lie
+    within ``most_frames`` of each other (a longer selection alone), each with the
+    first frame and the frame after the last that it needs."""
+    blocks: list[tuple[list[int], int, int]] = []
+    for row, frames in enumerate(selections):
+        if len(frames) == 0:
+            continue
+        low, high = int(frames[0]), int(frames[-1]) + 1
+        if blocks:
+            rows, block_low, block_high = blocks[-1]
+            start, stop = min(block_low, low), max(block_high, high)
+            if stop - start <= most_frames:
+                blocks[-1] = ([*rows, row], start, stop)
+                continue
+        blocks.append(([row], low, high))
+    return blocks
 
 
 def same_length_batches(selections: Sequence[npt.NDArray[np.int64]]) -> list[list[int]]:

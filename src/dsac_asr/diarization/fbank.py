@@ -4,8 +4,8 @@ The same computation as Kaldi's ``compute-fbank-feats`` with CAM++'s options:
 25 ms frames every 10 ms (edges snipped), DC offset removed, pre-emphasis 0.97,
 Povey window, 512-point power spectrum, 80 triangular mel bands from 20 Hz to
 Nyquist, natural log floored at float32's epsilon, no dither. Vectorised over
-all frames at once: about twice as fast as kaldi-native-fbank's frame-by-frame
-loop on 30 s, the same values to 1e-4.
+30 s of frames at a time: about twice as fast as kaldi-native-fbank's
+frame-by-frame loop on 30 s, the same values to 1e-4.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ FFT_SIZE = 512
 PREEMPHASIS = 0.97
 LOW_HZ = 20.0
 FLOOR = float(np.finfo(np.float32).eps)
+BLOCK_FRAMES = 3000
+"""Frames computed at once (30 s: about 35 MB of working arrays)."""
 
 Floats = npt.NDArray[np.float32]
 
@@ -57,13 +59,26 @@ def povey_window() -> Floats:
     return np.asarray(hann**0.85, dtype=np.float32)
 
 
+def frame_count(samples: int) -> int:
+    """Filterbank frames of ``samples`` samples (none for less than 25 ms)."""
+    return 1 + (samples - FRAME_LENGTH) // FRAME_SHIFT if samples >= FRAME_LENGTH else 0
+
+
 def log_mel_filterbank(audio: Floats, bands: int) -> Floats:
     """(frames, bands) log-mel filterbank of 16 kHz ``audio``; frame ``i`` starts at
-    ``i * 10 ms``; no frames for less than 25 ms."""
-    count = 1 + (len(audio) - FRAME_LENGTH) // FRAME_SHIFT if len(audio) >= FRAME_LENGTH else 0
-    if count == 0:
-        return np.zeros((0, bands), dtype=np.float32)
-    starts = FRAME_SHIFT * np.arange(count)[:, None]
+    ``i * 10 ms``; no frames for less than 25 ms. Frames are computed ``BLOCK_FRAMES``
+    at a time (the whole of 4 h at once would cost about 8 GB of spectra)."""
+    count = frame_count(len(audio))
+    out = np.empty((count, bands), dtype=np.float32)
+    for first in range(0, count, BLOCK_FRAMES):
+        last = min(count, first + BLOCK_FRAMES)
+        out[first:last] = _block(audio, first, last, bands)
+    return out
+
+
+def _block(audio: Floats, first: int, last: int, bands: int) -> Floats:
+    """Log-mel rows of frames ``first`` to ``last``."""
+    starts = FRAME_SHIFT * np.arange(first, last)[:, None]
     frames = audio[starts + np.arange(FRAME_LENGTH)[None, :]].astype(np.float32)
     frames -= frames.mean(axis=1, keepdims=True)
     frames[:, 1:] -= PREEMPHASIS * frames[:, :-1].copy()

@@ -87,7 +87,7 @@ class Segmenter:
         """The local speaker activity of 16 kHz ``audio`` in chunks ``step_s`` apart."""
         chunk = int(CHUNK_S * SAMPLE_RATE_HZ)
         starts = chunk_starts(len(audio), chunk, int(step_s * SAMPLE_RATE_HZ))
-        padded = np.pad(audio, (0, max(0, chunk - len(audio))))
+        padded = audio if len(audio) >= chunk else np.pad(audio, (0, chunk - len(audio)))
         pieces = [padded[start : start + chunk] for start in starts]
         activity = np.concatenate(
             [self._activity(np.stack(pieces[i : i + BATCH])) for i in range(0, len(pieces), BATCH)]
