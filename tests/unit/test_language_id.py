@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from dsac_asr.engines import language_id
 from dsac_asr.engines.base import (
     ProgressCallback,
     RecognitionRequest,
@@ -264,3 +265,34 @@ def test_a_delegate_decodes_its_language_with_times_in_the_original_audio() -> N
     afr = [s for s in segments if s.language == "afr"]
     assert [(w.text, w.start_s, w.end_s) for s in afr for w in s.words] == [("woord", 11.0, 11.5)]
     assert [s.language for s in segments] == ["eng", "afr", "eng"]
+
+
+class ReportingEngine(FakeEngine):
+    """``FakeEngine`` that reports each call done."""
+
+    def recognize(
+        self,
+        samples: npt.NDArray[np.float32],
+        request: RecognitionRequest,
+        on_progress: ProgressCallback | None = None,
+    ) -> list[RecognizedSegment]:
+        if on_progress is not None:
+            on_progress(1.0)
+        return super().recognize(samples, request, on_progress)
+
+
+def test_a_delegate_is_given_long_speech_a_piece_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(language_id, "DELEGATE_PIECE_S", 5.0)
+    samples, regions = _audio([(DUTCHY, 0, 3), (DUTCHY, 10, 13), (DUTCHY, 20, 23)])
+    decoder, afrikaans = FakeDecoder(), ReportingEngine()
+    request = RecognitionRequest("mul", candidate_languages=SA, delegates=(("afr", afrikaans),))
+    progress: list[float] = []
+    segments = recognize_by_region(
+        samples, regions, RATE, request, FakeScorer(), delegating(decoder, request), progress.append
+    )
+    assert decoder.calls == []
+    assert afrikaans.calls == [("afr", pytest.approx(3.0, abs=0.01))] * 3
+    assert [w.start_s for s in segments for w in s.words] == [1.0, 11.0, 21.0]
+    assert progress == sorted(progress) and progress[-1] == pytest.approx(1.0)

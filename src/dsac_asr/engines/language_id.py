@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dsac_asr.engines.base import (
+    Engine,
     ProgressCallback,
     RecognitionRequest,
     RecognizedSegment,
@@ -35,6 +36,8 @@ from dsac_asr.models.languages import iso1_code
 ID_PAUSE_S = 0.5
 MIN_ID_S = 2.0
 ID_SHARE = 0.1
+DELEGATE_PIECE_S = 600.0
+"""Collapsed speech handed to a delegate engine at once."""
 KIN: Mapping[str, tuple[str, ...]] = {"af": ("nl",)}
 _KIN_OF = {relative: code for code, relatives in KIN.items() for relative in relatives}
 
@@ -229,17 +232,40 @@ def delegating(decode: SpeechDecoder, request: RecognitionRequest) -> SpeechDeco
         other = delegates.get(fixed.language)
         if other is None:
             return decode(speech, fixed, report)
-        found = other.recognize(speech.samples, replace(fixed, delegates=()), report)
-        return [_mapped(segment, speech, fixed.language) for segment in found]
+        return _delegated(other, speech, replace(fixed, delegates=()), report)
 
     return choose
 
 
-def _mapped(segment: RecognizedSegment, speech: CollapsedAudio, language: str) -> RecognizedSegment:
-    """A delegate's segment with its word times in the original audio."""
+def _delegated(
+    engine: Engine,
+    speech: CollapsedAudio,
+    request: RecognitionRequest,
+    report: ProgressCallback | None,
+) -> list[RecognizedSegment]:
+    """``engine``'s segments for the collapsed speech, given to it ``DELEGATE_PIECE_S``
+    (whole regions) at a time, so a long recording's speech is never copied whole."""
+    pieces = speech.spans(DELEGATE_PIECE_S)
+    total = max(1, sum(piece.end - piece.start for piece in pieces))
+    segments: list[RecognizedSegment] = []
+    done = 0
+    for piece in pieces:
+        share = _share(report, done / total, (piece.end - piece.start) / total) if report else None
+        found = engine.recognize(speech.slice(piece.start, piece.end), request, share)
+        offset_s = piece.start / speech.sample_rate_hz
+        segments += [_mapped(s, speech, request.language, offset_s) for s in found]
+        done += piece.end - piece.start
+    return segments
+
+
+def _mapped(
+    segment: RecognizedSegment, speech: CollapsedAudio, language: str, offset_s: float
+) -> RecognizedSegment:
+    """A delegate's segment (times ``offset_s`` into the collapsed speech) with its word
+    times in the original audio."""
     words = []
     for word in segment.words:
-        start_s, end_s = speech.to_original(word.start_s, word.end_s)
+        start_s, end_s = speech.to_original(word.start_s + offset_s, word.end_s + offset_s)
         words.append(replace(word, start_s=round(start_s, 3), end_s=round(end_s, 3)))
     return RecognizedSegment(segment.text, tuple(words), language)
 
