@@ -6,6 +6,7 @@ The CLI calls it in-process; the job service calls the same code in workers.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -13,7 +14,13 @@ import numpy as np
 import numpy.typing as npt
 
 from dsac_asr.audio import DecodedAudio, MediaInfo, choose_separate, decode, probe
-from dsac_asr.audio.budget import check_mode
+from dsac_asr.audio.budget import (
+    SharedBudget,
+    check_mode,
+    decoded_bytes,
+    job_bytes,
+    output_channels,
+)
 from dsac_asr.config import MediaLimits, Settings
 from dsac_asr.diarization import SpeakerTurn, assign_speakers
 from dsac_asr.diarization.backends import BuiltinDiarizer, Diarizer, diarizer_for
@@ -58,6 +65,9 @@ class Pipeline:
     engine_options: EngineOptions = field(default_factory=EngineOptions)
     engine_for: EngineLoader = load_engine  # a batch of jobs passes one that pools recognitions
     diarizer: Diarizer = field(default_factory=BuiltinDiarizer)
+    shared_budget: SharedBudget | None = None
+    """The process's memory budget, shared by jobs that run together (a worker's);
+    ``None``: one transcription at a time (the CLI)."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Pipeline:
@@ -72,6 +82,7 @@ class Pipeline:
                 batch_size=settings.batch_size,
             ),
             diarizer=diarizer_for(settings.diarization_backend, settings.diarization_model),
+            shared_budget=SharedBudget(settings.media_limits.max_decoded_bytes),
         )
 
     def plan(self, path: Path, options: TranscriptionOptions) -> tuple[MediaInfo, Route]:
@@ -94,6 +105,36 @@ class Pipeline:
         """Transcribe the media file at ``path``."""
         report = on_progress or (lambda _fraction: None)
         info, route = self.plan(path, options)
+        with self._reservation(info, route, options, report):
+            transcript = self._transcribe_planned(path, options, info, route, report)
+        return self._punctuation(transcript, route, options.punctuate)
+
+    def _reservation(
+        self, info: MediaInfo, route: Route, options: TranscriptionOptions, report: ProgressCallback
+    ) -> AbstractContextManager[None]:
+        """This transcription's share of the process's budget, priced from the declared
+        duration (see ``audio.budget.job_bytes``); waiting for it reports no progress
+        every second, which renews a job's lease and notices its cancellation."""
+        if self.shared_budget is None:
+            return nullcontext()
+        decoded = None
+        if info.duration_s is not None:
+            rate = route.sample_rate_hz
+            channels = output_channels(
+                options.channels, info.channels, info.duration_s, rate, self.limits
+            )
+            decoded = decoded_bytes(info.duration_s, rate, channels)
+        return self.shared_budget.reserved(job_bytes(decoded, self.limits), lambda: report(0.0))
+
+    def _transcribe_planned(
+        self,
+        path: Path,
+        options: TranscriptionOptions,
+        info: MediaInfo,
+        route: Route,
+        report: ProgressCallback,
+    ) -> Transcript:
+        """Decode, diarise and recognise ``path`` as planned (punctuation aside)."""
         audio = decode(
             path,
             route.sample_rate_hz,
@@ -108,8 +149,7 @@ class Pipeline:
         segments = _with_speakers(_recognize(engine, audio, request, separate, report), turns)
         report(1.0)
         assembled = _assemble(segments, route, info, audio, separate)
-        transcript = _noted_speakers(assembled, turns, separate)
-        return self._punctuation(transcript, route, options.punctuate)
+        return _noted_speakers(assembled, turns, separate)
 
     def _with_delegates(self, request: RecognitionRequest, route: Route) -> RecognitionRequest:
         """A multilingual request with, for each candidate language, the Whisper model made

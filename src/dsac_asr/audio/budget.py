@@ -12,11 +12,18 @@ Channels are kept apart only when they may be recognised apart: mode
 with more channels than ``MediaLimits.max_channels``; mode ``"auto"`` falls
 back to one channel when keeping them all would not fit the budget, while
 ``"separate"`` is refused then (the client asked for every channel).
+
+Jobs that run together in one process (a worker's batch) share one budget
+(:class:`SharedBudget`): each reserves its decoded size and its working memory
+before decoding, so long files take turns instead of being held all at once.
 """
 
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from dsac_asr.audio.probe import format_bytes, format_seconds
 from dsac_asr.config import MediaLimits
@@ -97,3 +104,57 @@ def max_samples(sample_rate_hz: int, channels: int, limits: MediaLimits) -> int:
     by_duration = math.floor(limits.max_duration_s * sample_rate_hz)
     by_budget = limits.max_decoded_bytes // (channels * BYTES_PER_SAMPLE)
     return min(by_duration, by_budget)
+
+
+WORKING_BYTES = 256 * 1024 * 1024
+"""A job's memory beyond its decoded samples, at most (the VAD's copies of 30 min,
+recognition's group of windows): reserved with the samples, up to their own size."""
+
+
+def job_bytes(decoded: int | None, limits: MediaLimits) -> int:
+    """What a job reserves of its process's budget: its decoded size (the whole budget
+    when the duration is unknown) and as much again for working memory, up to
+    ``WORKING_BYTES``."""
+    samples = limits.max_decoded_bytes if decoded is None else decoded
+    return samples + min(samples, WORKING_BYTES)
+
+
+class SharedBudget:
+    """Bytes that the jobs of one process may hold at once (thread-safe). A job larger
+    than the whole budget takes all of it: alone, it still runs."""
+
+    def __init__(self, capacity: int, poll_s: float = 1.0) -> None:
+        self.capacity, self.poll_s = capacity, poll_s
+        self._used = 0
+        self._changed = threading.Condition()
+
+    @property
+    def used(self) -> int:
+        """Bytes reserved now."""
+        return self._used
+
+    @contextmanager
+    def reserved(self, wanted: int, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+        """Hold ``wanted`` bytes (at most the capacity) while the block runs, first
+        waiting for others to give back enough; ``on_wait`` is called every ``poll_s``
+        while waiting (an error it raises ends the wait)."""
+        wanted = min(wanted, self.capacity)
+        while not self._take(wanted):
+            if on_wait is not None:
+                on_wait()
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._used -= wanted
+                self._changed.notify_all()
+
+    def _take(self, wanted: int) -> bool:
+        """Reserve ``wanted`` if it fits now or within ``poll_s``."""
+        with self._changed:
+            if self._used + wanted > self.capacity:
+                self._changed.wait(self.poll_s)
+            if self._used + wanted > self.capacity:
+                return False
+            self._used += wanted
+            return True
