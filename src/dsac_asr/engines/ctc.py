@@ -76,6 +76,7 @@ def _session(path: Any, cpu_threads: int) -> Any:
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = cpu_threads
     options.log_severity_level = 3
+    options.enable_cpu_mem_arena = False  # keep no high-water mark between windows
     try:
         return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own untyped errors
