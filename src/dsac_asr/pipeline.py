@@ -33,6 +33,7 @@ from dsac_asr.engines import (
     load_engine,
 )
 from dsac_asr.errors import DsacError, InvalidOptionError
+from dsac_asr.heap import release_freed_memory
 from dsac_asr.models.languages import MULTILINGUAL, SOUTH_AFRICAN, normalize_language
 from dsac_asr.models.manifest import Band
 from dsac_asr.models.registry import ModelRegistry, Route, RouteRequest
@@ -146,6 +147,7 @@ class Pipeline:
         engine = self.engine_for(route.model, self.engine_options)
         request = self._with_delegates(_recognition_request(route, options), route)
         turns = _speaker_turns(self.diarizer, audio, options, separate)
+        release_freed_memory()  # diarisation's temporaries, before recognition
         segments = _with_speakers(_recognize(engine, audio, request, separate, report), turns)
         report(1.0)
         assembled = _assemble(segments, route, info, audio, separate)

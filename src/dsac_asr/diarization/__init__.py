@@ -33,6 +33,7 @@ from dsac_asr.diarization.reconstruction import (
 )
 from dsac_asr.diarization.tuning import DEFAULT_SETTINGS, DiarizationSettings
 from dsac_asr.diarization.windows import SpeakerTurn
+from dsac_asr.heap import release_freed_memory
 
 if TYPE_CHECKING:
     from dsac_asr.diarization.models import SpeakerModels
@@ -86,6 +87,7 @@ def diarize(
         return []
     models = load_models()
     segmentation = models.segmenter(audio, settings.step_s)
+    release_freed_memory()
     count = speaker_count(segmentation)
     duration_s = len(audio) / ENCODER_RATE_HZ
     if speakers == 1 or max_speakers <= 1:

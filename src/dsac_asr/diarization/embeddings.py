@@ -17,6 +17,7 @@ import numpy.typing as npt
 from dsac_asr.diarization.fbank import FRAME_LENGTH, FRAME_SHIFT, log_mel_filterbank
 from dsac_asr.diarization.runtime import Runner
 from dsac_asr.diarization.segmentation import Segmentation
+from dsac_asr.heap import release_freed_memory
 
 SAMPLE_RATE_HZ = 16000
 FRAME_SHIFT_S = 0.01
@@ -84,6 +85,7 @@ class SpeakerEmbedder:
             stretch = audio[low * FRAME_SHIFT : (high - 1) * FRAME_SHIFT + FRAME_LENGTH]
             shifted = [selections[row] - low for row in rows]
             result[rows] = self.embed(self.filterbank(stretch), shifted)
+            release_freed_memory()  # one block's temporaries, before the next
         return result
 
 

@@ -54,6 +54,7 @@ from dsac_asr.engines.whisper_tokens import (
     wrap_tokenizer,
 )
 from dsac_asr.errors import DecodeTimeoutError, EngineError, ModelError
+from dsac_asr.heap import release_freed_memory
 from dsac_asr.models.languages import MULTILINGUAL
 from dsac_asr.models.manifest import InstalledModel
 
@@ -273,6 +274,7 @@ class WhisperEngine:
                 if segment.words:
                     last_end_s = float(segment.end)
                 yield segment
+            release_freed_memory()  # the group's audio and features
 
     def _decode_group(
         self,
