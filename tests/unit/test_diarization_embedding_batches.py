@@ -13,6 +13,7 @@ import pytest
 from dsac_asr.diarization import embeddings
 from dsac_asr.diarization.embeddings import (
     BATCH,
+    BATCH_FRAMES,
     DIMENSION,
     MEL_BINS,
     SelectionLimits,
@@ -38,6 +39,12 @@ def test_batches_hold_at_most_batch_pieces() -> None:
     batches = same_length_batches(_frames(*([30] * (BATCH + 3))))
     assert [len(rows) for rows in batches] == [BATCH, 3]
     assert sorted(row for rows in batches for row in rows) == list(range(BATCH + 3))
+
+
+def test_batches_of_long_pieces_hold_at_most_batch_frames() -> None:
+    batches = same_length_batches(_frames(*([1000] * 5), 3000, 3000))
+    assert [len(rows) for rows in batches] == [1, 1, 2, 2, 1]
+    assert all(len(rows) * 1000 <= BATCH_FRAMES for rows in batches[2:])
 
 
 @pytest.fixture(scope="module")

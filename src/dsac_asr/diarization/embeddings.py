@@ -28,6 +28,10 @@ MIN_FRAMES = 10
 """Fewer filterbank frames than this (0.1 s) give no embedding."""
 BATCH = 16
 """Selections embedded in one forward pass at most."""
+BATCH_FRAMES = 2400
+"""Filterbank frames in one forward pass at most (four selections of 6 s): CAM++'s
+activations for 16 x 10 s took 420 MB, and on ONNX Runtime a batch of 600-frame
+selections is no faster per selection than one alone."""
 BLOCK_FRAMES = 60_000
 """Filterbank frames made at once by ``embed_audio`` (10 min, 19 MB; 4 h is 0.46 GB)."""
 
@@ -112,15 +116,16 @@ def frame_blocks(
 
 def same_length_batches(selections: Sequence[npt.NDArray[np.int64]]) -> list[list[int]]:
     """Indices of the selections with at least ``MIN_FRAMES`` frames, grouped by
-    length (longest first) in groups of at most ``BATCH``."""
+    length (longest first) in groups of at most ``BATCH`` and ``BATCH_FRAMES``."""
     by_length: dict[int, list[int]] = {}
     for row, frames in enumerate(selections):
         if len(frames) >= MIN_FRAMES:
             by_length.setdefault(len(frames), []).append(row)
     return [
-        rows[i : i + BATCH]
-        for _, rows in sorted(by_length.items(), reverse=True)
-        for i in range(0, len(rows), BATCH)
+        rows[i : i + size]
+        for length, rows in sorted(by_length.items(), reverse=True)
+        for size in [max(1, min(BATCH, BATCH_FRAMES // length))]
+        for i in range(0, len(rows), size)
     ]
 
 
