@@ -72,7 +72,7 @@ class JointSpeech:
         for clip, clip_start in zip(self.clips, self.starts, strict=True):
             low, high = max(start, clip_start), min(end, clip_start + clip.length)
             if low < high:
-                out[low - start : high - start] = clip.slice(low - clip_start, high - clip_start)
+                clip.copy_into(out[low - start : high - start], low - clip_start)
         return out
 
     def clip_at(self, time_s: float) -> int:

@@ -172,6 +172,13 @@ class CollapsedAudio:
         """Samples ``start`` to ``end`` of the collapsed audio, copied from ``source``."""
         start, end = max(0, start), min(end, self.length)
         out = np.zeros(max(0, end - start), dtype=np.float32)
+        self.copy_into(out, start)
+        return out
+
+    def copy_into(self, out: npt.NDArray[np.float32], start: int) -> None:
+        """Write the speech of the collapsed audio from ``start`` on into ``out`` (as much
+        as it holds); the gaps between regions are left as ``out`` has them."""
+        end = min(start + len(out), self.length)
         first = max(0, bisect.bisect_right(self.offsets, start) - 1)
         for region, offset in zip(self.regions[first:], self.offsets[first:], strict=True):
             if offset >= end:
@@ -182,7 +189,6 @@ class CollapsedAudio:
                 out[low - start : high - start] = self.source[
                     source_start : source_start + high - low
                 ]
-        return out
 
     def to_original(self, start_s: float, end_s: float) -> tuple[float, float]:
         """Map a word's times in the collapsed audio back to the original audio."""
