@@ -33,7 +33,7 @@ from dsac_asr.engines import (
     load_engine,
 )
 from dsac_asr.errors import DsacError, InvalidOptionError
-from dsac_asr.heap import release_freed_memory
+from dsac_asr.heap import keep_large_blocks_mapped, release_freed_memory
 from dsac_asr.models.languages import MULTILINGUAL, SOUTH_AFRICAN, normalize_language
 from dsac_asr.models.manifest import Band
 from dsac_asr.models.registry import ModelRegistry, Route, RouteRequest
@@ -73,6 +73,7 @@ class Pipeline:
     @classmethod
     def from_settings(cls, settings: Settings) -> Pipeline:
         """A pipeline configured by ``settings``."""
+        keep_large_blocks_mapped()
         return cls(
             registry=ModelRegistry(settings.resolved_models_dir),
             limits=settings.media_limits,
