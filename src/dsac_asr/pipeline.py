@@ -33,7 +33,7 @@ from dsac_asr.engines import (
     load_engine,
 )
 from dsac_asr.errors import DsacError, InvalidOptionError
-from dsac_asr.heap import keep_large_blocks_mapped, release_freed_memory
+from dsac_asr.heap import large_blocks_mapped, release_freed_memory
 from dsac_asr.models.languages import MULTILINGUAL, SOUTH_AFRICAN, normalize_language
 from dsac_asr.models.manifest import Band
 from dsac_asr.models.registry import ModelRegistry, Route, RouteRequest
@@ -73,7 +73,6 @@ class Pipeline:
     @classmethod
     def from_settings(cls, settings: Settings) -> Pipeline:
         """A pipeline configured by ``settings``."""
-        keep_large_blocks_mapped()
         return cls(
             registry=ModelRegistry(settings.resolved_models_dir),
             limits=settings.media_limits,
@@ -147,7 +146,8 @@ class Pipeline:
         separate = choose_separate(options.channels, info, audio)
         engine = self.engine_for(route.model, self.engine_options)
         request = self._with_delegates(_recognition_request(route, options), route)
-        turns = _speaker_turns(self.diarizer, audio, options, separate)
+        with large_blocks_mapped():
+            turns = _speaker_turns(self.diarizer, audio, options, separate)
         release_freed_memory()  # diarisation's temporaries, before recognition
         segments = _with_speakers(_recognize(engine, audio, request, separate, report), turns)
         report(1.0)

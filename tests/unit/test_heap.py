@@ -31,21 +31,28 @@ libc = ctypes.CDLL("libc.so.6")
 libc.malloc.restype = ctypes.c_void_p
 libc.malloc.argtypes = [ctypes.c_size_t]
 libc.free.argtypes = [ctypes.c_void_p]
-if sys.argv[1] == "mapped":
-    assert heap.keep_large_blocks_mapped()
 def resident():
     return int(open("/proc/self/statm").read().split()[1]) * 4096 / 2**20
-before = resident()
-libc.free(libc.malloc(8 * 2**20))  # raises glibc's own threshold past the blocks below
-bigs, smalls = [], []
-for _ in range(40):
-    big = libc.malloc(6 * 2**20)
-    ctypes.memset(big, 1, 6 * 2**20)
-    bigs.append(big)
-    smalls.append(libc.malloc(300_000))
-for big in bigs:
-    libc.free(big)
-print(resident() - before)
+def fragment():
+    before = resident()
+    libc.free(libc.malloc(8 * 2**20))  # raises glibc's own threshold past the blocks below
+    bigs, smalls = [], []
+    for _ in range(40):
+        big = libc.malloc(6 * 2**20)
+        ctypes.memset(big, 1, 6 * 2**20)
+        bigs.append(big)
+        smalls.append(libc.malloc(300_000))
+    for big in bigs:
+        libc.free(big)
+    return resident() - before
+if sys.argv[1] == "inside":
+    with heap.large_blocks_mapped():
+        print(fragment())
+else:
+    if sys.argv[1] == "after":
+        with heap.large_blocks_mapped():
+            pass
+    print(fragment())
 """
 
 
@@ -57,21 +64,27 @@ def _left_behind_mib(mode: str) -> float:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
-def test_large_blocks_kept_mapped_are_given_back_when_freed() -> None:
+def test_large_blocks_are_given_back_when_freed_only_while_kept_mapped() -> None:
     assert _left_behind_mib("default") > 200  # 240 MiB freed, kept in the heap
-    assert _left_behind_mib("mapped") < 30
+    assert _left_behind_mib("inside") < 30
+    assert _left_behind_mib("after") > 200  # 6 MiB is under the settled threshold
 
 
-def test_a_pipeline_from_settings_keeps_large_blocks_mapped(
+def test_the_threshold_settles_only_when_the_last_thread_leaves(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from dsac_asr import pipeline
-    from dsac_asr.config import Settings
+    thresholds: list[int] = []
 
-    calls: list[int] = []
-    monkeypatch.setattr(pipeline, "keep_large_blocks_mapped", lambda: calls.append(1) or True)
-    pipeline.Pipeline.from_settings(Settings())
-    assert calls == [1]
+    def recorded(size: int) -> bool:
+        thresholds.append(size)
+        return True
+
+    monkeypatch.setattr(heap, "set_mmap_threshold", recorded)
+    with heap.large_blocks_mapped():
+        with heap.large_blocks_mapped():
+            pass
+        assert thresholds == [heap.MMAP_THRESHOLD_BYTES]
+    assert thresholds == [heap.MMAP_THRESHOLD_BYTES, heap.SETTLED_THRESHOLD_BYTES]
 
 
 def test_embedding_gives_memory_back_after_each_block(monkeypatch: pytest.MonkeyPatch) -> None:

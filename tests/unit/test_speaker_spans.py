@@ -14,6 +14,7 @@ import pytest
 from speech import write_wav
 from transcript_samples import make_segment
 
+from dsac_asr import heap
 from dsac_asr.diarization import SpeakerTurn
 from dsac_asr.engines import RecognitionRequest, RecognizedSegment, RecognizedWord
 from dsac_asr.models.registry import ModelRegistry
@@ -163,3 +164,31 @@ def test_diarised_turns_are_kept_named_like_the_words(tmp_path: Path, stereo: Pa
         SpeakerSpan(2.0, 3.9, "B"),
     )
     assert transcript.metadata["speakers"] == "2"
+
+
+def test_only_diarisation_runs_with_large_blocks_mapped(
+    tmp_path: Path, stereo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    steps: list[object] = []
+
+    def recorded(size: int) -> bool:
+        steps.append(size)
+        return True
+
+    monkeypatch.setattr(heap, "set_mmap_threshold", recorded)
+
+    class RecordedDiarizer(FixedDiarizer):
+        def diarize(self, *args: Any, **kwargs: Any) -> list[SpeakerTurn]:
+            steps.append("diarize")
+            return self.turns
+
+    class RecordedEngine(OneVoiceEngine):
+        def recognize(self, *args: Any, **kwargs: Any) -> list[RecognizedSegment]:
+            steps.append("recognize")
+            return super().recognize(*args, **kwargs)
+
+    found = [SpeakerTurn(0.0, 3.9, "A")]
+    pipeline = replace(_pipeline(tmp_path, RecordedEngine()), diarizer=RecordedDiarizer(found))
+    _transcribe(pipeline, stereo, channels="mix", diarize=True)
+    mapped, settled = heap.MMAP_THRESHOLD_BYTES, heap.SETTLED_THRESHOLD_BYTES
+    assert steps == [mapped, "diarize", settled, "recognize"]
