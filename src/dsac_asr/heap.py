@@ -11,9 +11,9 @@ a block is freed (up to 32 MiB), after which the many arrays of a few MB that
 diarisation allocates land in the heaps, where one small block still in use
 keeps them all, and recognition after it grows the process further. Inside
 ``large_blocks_mapped`` the threshold is ``MMAP_THRESHOLD_BYTES``: those arrays
-stay mapped and freeing one returns it at once. Not everywhere: mapping afresh
-costs page faults, and Whisper's decoding, which reuses its buffers, ran about
-10% slower with it.
+stay mapped and freeing one returns it at once. The pipeline does so only for long
+recordings with speakers: mapping afresh costs page faults, and Whisper's
+decoding, which reuses its buffers, ran about 10% slower with it.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from speech import write_wav
 from transcript_samples import make_segment
 
 from dsac_asr import heap
+from dsac_asr import pipeline as pipeline_module
 from dsac_asr.diarization import SpeakerTurn
 from dsac_asr.engines import RecognitionRequest, RecognizedSegment, RecognizedWord
 from dsac_asr.models.registry import ModelRegistry
@@ -166,8 +167,9 @@ def test_diarised_turns_are_kept_named_like_the_words(tmp_path: Path, stereo: Pa
     assert transcript.metadata["speakers"] == "2"
 
 
-def test_only_diarisation_runs_with_large_blocks_mapped(
-    tmp_path: Path, stereo: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("long_from_s", [0.0, 3600.0])
+def test_long_diarised_recordings_keep_large_blocks_mapped(
+    tmp_path: Path, stereo: Path, monkeypatch: pytest.MonkeyPatch, long_from_s: float
 ) -> None:
     steps: list[object] = []
 
@@ -176,6 +178,7 @@ def test_only_diarisation_runs_with_large_blocks_mapped(
         return True
 
     monkeypatch.setattr(heap, "set_mmap_threshold", recorded)
+    monkeypatch.setattr(pipeline_module, "MAPPED_FROM_S", long_from_s)
 
     class RecordedDiarizer(FixedDiarizer):
         def diarize(self, *args: Any, **kwargs: Any) -> list[SpeakerTurn]:
@@ -190,5 +193,8 @@ def test_only_diarisation_runs_with_large_blocks_mapped(
     found = [SpeakerTurn(0.0, 3.9, "A")]
     pipeline = replace(_pipeline(tmp_path, RecordedEngine()), diarizer=RecordedDiarizer(found))
     _transcribe(pipeline, stereo, channels="mix", diarize=True)
-    mapped, settled = heap.MMAP_THRESHOLD_BYTES, heap.SETTLED_THRESHOLD_BYTES
-    assert steps == [mapped, "diarize", settled, "recognize"]
+    if long_from_s == 0.0:  # a 4 s recording counts as long
+        mapped, settled = heap.MMAP_THRESHOLD_BYTES, heap.SETTLED_THRESHOLD_BYTES
+        assert steps == [mapped, "diarize", "recognize", settled]
+    else:
+        assert steps == ["diarize", "recognize"]
