@@ -367,6 +367,7 @@ def report(run: Run, receiver: Receiver, ids: list[str], data_dir: Path) -> dict
         "jobs": len(ids),
         "statuses": dict(statuses),
         "jobs_lost": len(ids) - statuses.get("succeeded", 0),
+        "failures": [jobs[i].get("error") for i in ids if jobs[i].get("status") == "failed"],
         "results_duplicated": duplicated,
         "results_missing": missing,
         "callbacks_lost": sum(1 for job_id in final if job_id not in ids_per_job),
