@@ -32,33 +32,21 @@ _M_MMAP_THRESHOLD = -3  # glibc's malloc.h
 
 
 @cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim``, when this process has it."""
+def _glibc(name: str) -> Callable[..., int] | None:
+    """glibc's function ``name``, when this process has it."""
     if not sys.platform.startswith("linux"):
         return None
     try:
-        trim: Callable[[int], int] = ctypes.CDLL("libc.so.6").malloc_trim
+        found: Callable[..., int] = getattr(ctypes.CDLL("libc.so.6"), name)
     except (OSError, AttributeError):
         return None
-    return trim
-
-
-@cache
-def _mallopt() -> Callable[[int, int], int] | None:
-    """glibc's ``mallopt``, when this process has it."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        option: Callable[[int, int], int] = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):
-        return None
-    return option
+    return found
 
 
 def set_mmap_threshold(size: int) -> bool:
     """Serve every block of ``size`` bytes or more from ``mmap`` from now on;
     True where the C library agreed."""
-    option = _mallopt()
+    option = _glibc("mallopt")
     return option is not None and option(_M_MMAP_THRESHOLD, size) == 1
 
 
@@ -86,6 +74,6 @@ def large_blocks_mapped() -> Iterator[None]:
 
 def release_freed_memory() -> None:
     """Return the heaps' freed memory to the system, where the C library can."""
-    trim = _malloc_trim()
+    trim = _glibc("malloc_trim")
     if trim is not None:
         trim(0)

@@ -16,7 +16,7 @@ from dsac_asr.diarization.embeddings import DIMENSION, SpeakerEmbedder, frame_bl
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
 def test_on_linux_glibc_trims_its_heaps() -> None:
-    trim = heap._malloc_trim()
+    trim = heap._glibc("malloc_trim")
     assert trim is not None
     heap.release_freed_memory()
     assert trim(0) in (0, 1)  # 1: memory was released, 0: there was none to release
