@@ -11,6 +11,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from speech import have_tts, speak
 
+from dsac_asr import heap
+
 
 @pytest.fixture(scope="session")
 def speech_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -24,3 +26,17 @@ def english_wav(speech_dir: Path) -> Path:
     if not have_tts():
         pytest.fail("espeak-ng and flite are required: apt-get install espeak-ng flite")
     return speak("The quick brown fox jumps over the lazy dog.", speech_dir / "fox.wav")
+
+
+@pytest.fixture
+def mmap_thresholds(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The mmap thresholds set through ``heap.set_mmap_threshold``, in order (none is
+    set for real); a test may append its own steps between them."""
+    thresholds: list[object] = []
+
+    def recorded(size: int) -> bool:
+        thresholds.append(size)
+        return True
+
+    monkeypatch.setattr(heap, "set_mmap_threshold", recorded)
+    return thresholds

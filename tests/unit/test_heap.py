@@ -71,20 +71,13 @@ def test_large_blocks_are_given_back_when_freed_only_while_kept_mapped() -> None
 
 
 def test_the_threshold_settles_only_when_the_last_thread_leaves(
-    monkeypatch: pytest.MonkeyPatch,
+    mmap_thresholds: list[object],
 ) -> None:
-    thresholds: list[int] = []
-
-    def recorded(size: int) -> bool:
-        thresholds.append(size)
-        return True
-
-    monkeypatch.setattr(heap, "set_mmap_threshold", recorded)
     with heap.large_blocks_mapped():
         with heap.large_blocks_mapped():
             pass
-        assert thresholds == [heap.MMAP_THRESHOLD_BYTES]
-    assert thresholds == [heap.MMAP_THRESHOLD_BYTES, heap.SETTLED_THRESHOLD_BYTES]
+        assert mmap_thresholds == [heap.MMAP_THRESHOLD_BYTES]
+    assert mmap_thresholds == [heap.MMAP_THRESHOLD_BYTES, heap.SETTLED_THRESHOLD_BYTES]
 
 
 def test_embedding_gives_memory_back_after_each_block(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -167,17 +167,22 @@ def test_diarised_turns_are_kept_named_like_the_words(tmp_path: Path, stereo: Pa
     assert transcript.metadata["speakers"] == "2"
 
 
-@pytest.mark.parametrize("long_from_s", [0.0, 3600.0])
+_MAPPED = [heap.MMAP_THRESHOLD_BYTES, "diarize", "recognize", heap.SETTLED_THRESHOLD_BYTES]
+
+
+@pytest.mark.parametrize(
+    ("long_from_s", "expected"),
+    [(0.0, _MAPPED), (3600.0, ["diarize", "recognize"])],  # 0: a 4 s recording is long
+)
 def test_long_diarised_recordings_keep_large_blocks_mapped(
-    tmp_path: Path, stereo: Path, monkeypatch: pytest.MonkeyPatch, long_from_s: float
+    tmp_path: Path,
+    stereo: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    mmap_thresholds: list[object],
+    long_from_s: float,
+    expected: list[object],
 ) -> None:
-    steps: list[object] = []
-
-    def recorded(size: int) -> bool:
-        steps.append(size)
-        return True
-
-    monkeypatch.setattr(heap, "set_mmap_threshold", recorded)
+    steps = mmap_thresholds
     monkeypatch.setattr(pipeline_module, "MAPPED_FROM_S", long_from_s)
 
     class RecordedDiarizer(FixedDiarizer):
@@ -193,8 +198,4 @@ def test_long_diarised_recordings_keep_large_blocks_mapped(
     found = [SpeakerTurn(0.0, 3.9, "A")]
     pipeline = replace(_pipeline(tmp_path, RecordedEngine()), diarizer=RecordedDiarizer(found))
     _transcribe(pipeline, stereo, channels="mix", diarize=True)
-    if long_from_s == 0.0:  # a 4 s recording counts as long
-        mapped, settled = heap.MMAP_THRESHOLD_BYTES, heap.SETTLED_THRESHOLD_BYTES
-        assert steps == [mapped, "diarize", "recognize", settled]
-    else:
-        assert steps == ["diarize", "recognize"]
+    assert steps == expected
