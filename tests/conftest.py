@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from speech import have_tts, speak
 
 from dsac_asr import heap
+from dsac_asr.jobs.migrations import migrate
+from dsac_asr.jobs.store import JobStore
 
 
 @pytest.fixture(scope="session")
@@ -26,6 +29,17 @@ def english_wav(speech_dir: Path) -> Path:
     if not have_tts():
         pytest.fail("espeak-ng and flite are required: apt-get install espeak-ng flite")
     return speak("The quick brown fox jumps over the lazy dog.", speech_dir / "fox.wav")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[JobStore]:
+    """A migrated SQLite job store under the test's ``tmp_path``, on the real clock
+    (modules that need another store, or a fake clock, define their own ``store``)."""
+    url = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
+    migrate(url)
+    opened = JobStore.open(url)
+    yield opened
+    opened.close()
 
 
 @pytest.fixture

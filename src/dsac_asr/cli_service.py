@@ -18,6 +18,7 @@ import typer
 from dsac_asr.config import Settings
 
 if TYPE_CHECKING:
+    from dsac_asr.jobs.slot_exits import SlotExits
     from dsac_asr.jobs.sweeper import Sweeper
 
 log = logging.getLogger("dsac_asr.serve")
@@ -42,6 +43,7 @@ def worker(
     """Run a worker that takes jobs from the queue (Ctrl-C: finish the running job, then stop)."""
     from dsac_asr.jobs.queue import JobQueue
     from dsac_asr.jobs.services import open_store
+    from dsac_asr.jobs.slot_exits import SlotExits
     from dsac_asr.jobs.workspace import remove_stale_workspaces
 
     _logging()
@@ -51,7 +53,7 @@ def worker(
             threading.Thread(target=_terminate_when_orphaned, args=(parent,), daemon=True).start()
         JobQueue(settings).run_worker(f"dsac{slot}-{os.getpid()}")
         return
-    open_store(settings).close()
+    store = open_store(settings)
     removed = remove_stale_workspaces(settings.temp_dir)
     if removed:
         log.info("removed %d temporary folders left by stopped workers", len(removed))
@@ -63,17 +65,26 @@ def worker(
     }
     if sweep:
         commands["sweeper"] = [*here, "sweeper", "--parent", me]
-    Supervisor(commands).run()
+    try:
+        Supervisor(commands, exits=SlotExits(store)).run()
+    finally:
+        store.close()
 
 
 class Supervisor:
     """Runs each command as a child process and starts it again when it exits, until
     SIGTERM or Ctrl-C; then asks each to stop (SIGTERM: finish the running job) and
     waits. One process per job slot, so a slot killed -9 (even while idle) costs
-    only its running job, which the sweeper queues again when its lease expires."""
+    only its running job, which ``exits`` (``jobs.slot_exits``) hands to the
+    sweeper at once, its attempt counted only if the slot crashed."""
 
-    def __init__(self, commands: dict[str, list[str]], restart_s: float = 1.0) -> None:
-        self.commands, self.restart_s = commands, restart_s
+    def __init__(
+        self,
+        commands: dict[str, list[str]],
+        restart_s: float = 1.0,
+        exits: SlotExits | None = None,
+    ) -> None:
+        self.commands, self.restart_s, self.exits = commands, restart_s, exits
         self.children: dict[str, subprocess.Popen[bytes]] = {}
         self.stopping = threading.Event()
 
@@ -103,7 +114,18 @@ class Supervisor:
                 continue
             if child is not None:
                 log.warning("%s exited with %s; starting it again", name, child.returncode)
+                self._tell_exit(name, child)
             self.children[name] = subprocess.Popen(command)
+        if self.exits is not None:
+            self.exits.looked()
+
+    def _tell_exit(self, name: str, child: subprocess.Popen[bytes]) -> None:
+        if self.exits is None:
+            return
+        try:
+            self.exits.exited(name, child)
+        except Exception:  # supervising goes on: the jobs' leases run out instead
+            log.exception("could not hand back the jobs of %s", name)
 
 
 def _terminate_when_orphaned(parent: int) -> None:

@@ -76,6 +76,40 @@ def test_killing_the_worker_process_mid_job_loses_nothing(
     check_one_result_each(env, [first, second])
 
 
+def test_a_job_whose_worker_process_is_killed_again_and_again_still_succeeds(
+    env: dict[str, str], speech: bytes, tmp_path: Path
+) -> None:
+    """kill -9 from outside is no crash of the job's making: killed more often than
+    DSAC_MAX_JOB_ATTEMPTS (3), the job still succeeds instead of failing as a poison input."""
+    key = create_key(env, "acme")
+    log_path = tmp_path / "serve.log"
+    with running_service(env, log_path) as service, service.client(key) as api:
+        job_id = _submit(api, speech)
+        assert service.process is not None
+        (worker,) = child_pids(service.process.pid)
+        for kill in range(4):
+            _wait_in_log(log_path, f"job {job_id}: claimed", times=kill + 1)
+            time.sleep(0.5)  # under way (a long clip takes far longer than this)
+            for child in child_pids(worker):
+                os.kill(child, signal.SIGKILL)
+            _wait_in_log(log_path, f"running jobs {job_id}: queued again", times=kill + 1)
+        finished = wait_for_job(api, job_id, timeout_s=240)
+        assert finished["status"] == "succeeded", finished
+    log = log_path.read_text()
+    assert log.count("stopped from outside (exit -9)") == 4, log[-3000:]
+    assert log.count(f"job {job_id}: claimed (attempt 1") == 5  # none counted as a crash
+    check_one_result_each(env, [job_id])
+
+
+def _wait_in_log(log_path: Path, text: str, times: int, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if log_path.read_text(errors="replace").count(text) >= times:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{text!r} not {times} times in the log: {log_path.read_text()[-3000:]}")
+
+
 def test_killing_the_whole_service_mid_job_loses_nothing(
     env: dict[str, str], speech: bytes, tmp_path: Path
 ) -> None:

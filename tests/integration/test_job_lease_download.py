@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,7 +16,6 @@ from http_servers import Handler, Received, serving
 
 from dsac_asr.egress import EgressPolicy
 from dsac_asr.errors import TransientError
-from dsac_asr.jobs.migrations import migrate
 from dsac_asr.jobs.model import Job, JobOptions, JobSource, JobStatus, SourceKind
 from dsac_asr.jobs.runner import WorkerContext, result_key, run_job
 from dsac_asr.jobs.store import JobStore
@@ -68,15 +66,6 @@ class SlowSource:
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
     return Pipeline(registry=ModelRegistry(tmp_path_factory.mktemp("models")))
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[JobStore]:
-    url = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
-    migrate(url)
-    store = JobStore.open(url)
-    yield store
-    store.close()
 
 
 def _context(store: JobStore, pipeline: Pipeline, root: Path, name: str) -> WorkerContext:

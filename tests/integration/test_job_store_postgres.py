@@ -62,7 +62,7 @@ def test_migrations_match_the_tables(migrated_url: str) -> None:
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
         assert compare_metadata(context, Base.metadata) == []
-        assert context.get_current_revision() == "0005"
+        assert context.get_current_revision() == "0006"
     engine.dispose()
 
 
@@ -83,6 +83,6 @@ def _assert_migrated(url: str) -> None:
     engine = create_engine(url)
     with engine.connect() as connection:
         versions = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).all()
-        assert [row[0] for row in versions] == ["0005"]
+        assert [row[0] for row in versions] == ["0006"]
         assert {"tenants", "api_keys", "jobs"} <= set(inspect(connection).get_table_names())
     engine.dispose()

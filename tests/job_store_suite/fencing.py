@@ -72,6 +72,31 @@ class FencingBehaviour(Tenants):
         again = store.claim("j", 60)
         assert again is not None and again.attempts == 2  # the lost run counts as a crash
 
+    def test_a_dead_holders_jobs_expire_at_once_counted_only_if_it_crashed(
+        self, store: JobStore, clock: FakeClock, acme: Tenant
+    ) -> None:
+        for job_id in ("a", "b", "c", "d"):
+            store.create_job(make_job(acme, job_id))
+        claims = {job_id: token(store.claim(job_id, 60, "host:1")) for job_id in ("a", "b", "c")}
+        token(store.claim("d", 60, "host:2"))
+        assert store.get_job("a", None).holder == "host:1"
+        assert store.finish_success("c", claims["c"], **SUCCESS) is not None  # type: ignore[arg-type]
+        assert store.get_job("c", None).holder is None
+        assert store.expire_claims("host:1", counted=False) == ["a", "b"]
+        assert [job.id for job in store.expired_leases()] == ["a", "b"]  # no waiting
+        assert [store.get_job(j, None).attempts for j in ("a", "b", "d")] == [0, 0, 1]
+        assert store.requeue_expired("a", claims["a"])
+        assert store.get_job("a", None).holder is None
+        again = store.claim("a", 60, "host:3")
+        assert again is not None and again.attempts == 1  # stopped from outside: not counted
+        assert store.expire_claims("host:1", counted=False) == []  # once: "b" has expired
+        assert store.get_job("b", None).attempts == 0
+        assert store.expire_claims("host:3", counted=True) == ["a"]
+        assert store.get_job("a", None).attempts == 1  # crashed: counted
+        crashed = store.claim("a", 60, "host:4")
+        assert crashed is not None and crashed.attempts == 2
+        assert store.expire_claims("host:9", counted=False) == []
+
     def test_a_renewed_lease_is_not_handed_back(
         self, store: JobStore, clock: FakeClock, acme: Tenant
     ) -> None:

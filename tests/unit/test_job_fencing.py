@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +16,6 @@ import pytest
 from dsac_asr.config import DEFAULT_INTERNAL_BUCKET
 from dsac_asr.errors import TransientError
 from dsac_asr.jobs import runner
-from dsac_asr.jobs.migrations import migrate
 from dsac_asr.jobs.model import Job, JobOptions, JobSource, JobStatus, SourceKind
 from dsac_asr.jobs.runner import WorkerContext, result_key, run_job, transcript_key
 from dsac_asr.jobs.store import JobStore
@@ -73,15 +71,6 @@ class SlowObjects(LocalObjectStore):
         self.gate()
         self.writes += 1
         super().put_bytes(bucket, key, data, content_type)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[JobStore]:
-    url = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
-    migrate(url)
-    store = JobStore.open(url)
-    yield store
-    store.close()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from dsac_asr.errors import NotMediaError, TransientError
-from dsac_asr.jobs.migrations import migrate
 from dsac_asr.jobs.model import Job, JobOptions, JobSource, JobStatus, SourceKind
 from dsac_asr.jobs.runner import WorkerContext, result_key, run_job, transcript_key
 from dsac_asr.jobs.store import JobStore
@@ -35,13 +34,6 @@ class FakePipeline:
             raise self.error
         word = Word("hello", 0.1, 0.5, 0.9)
         return Transcript((Segment((word,), "Hello."),), "eng", "whisper-base", 3.0, {"band": "bb"})
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> JobStore:
-    url = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
-    migrate(url)
-    return JobStore.open(url)
 
 
 def _context(store: JobStore, tmp_path: Path, pipeline: FakePipeline) -> WorkerContext:

@@ -68,7 +68,7 @@ def test_migrations_match_the_tables(db_path: Path) -> None:
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
         assert compare_metadata(context, Base.metadata) == []
-        assert context.get_current_revision() == "0005"
+        assert context.get_current_revision() == "0006"
     engine.dispose()
 
 

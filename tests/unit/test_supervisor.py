@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 from dsac_asr.cli_service import Supervisor
 
@@ -22,6 +24,18 @@ def _wait_for(condition: object, timeout_s: float = 20) -> None:
     raise AssertionError("condition not met")
 
 
+def _supervise(supervisor: Supervisor, drive: Callable[[], None]) -> None:
+    """Run the supervisor here while ``drive`` (which ends with SIGTERM) runs beside it."""
+    previous = signal.getsignal(signal.SIGTERM)
+    driver = threading.Thread(target=drive, daemon=True)
+    driver.start()
+    try:
+        supervisor.run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    driver.join(5)
+
+
 def test_a_killed_child_is_started_again_and_all_stop_on_sigterm() -> None:
     supervisor = Supervisor({"a": SLEEPER, "b": SLEEPER}, restart_s=0.1)
     seen: dict[str, int] = {}
@@ -34,14 +48,44 @@ def test_a_killed_child_is_started_again_and_all_stop_on_sigterm() -> None:
         seen["second"] = supervisor.children["a"].pid
         os.kill(os.getpid(), signal.SIGTERM)
 
-    previous = signal.getsignal(signal.SIGTERM)
-    driver = threading.Thread(target=drive, daemon=True)
-    driver.start()
-    try:
-        supervisor.run()
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    driver.join(5)
+    _supervise(supervisor, drive)
     assert seen["second"] != seen["first"]
     assert all(child.poll() is not None for child in supervisor.children.values())
     assert supervisor.children["b"].returncode == -signal.SIGTERM
+
+
+class RecordingExits:
+    """Stands in for ``SlotExits``: records what the supervisor tells it."""
+
+    def __init__(self) -> None:
+        self.exited_children: list[tuple[str, int]] = []
+        self.looks = 0
+
+    def looked(self) -> None:
+        self.looks += 1
+
+    def exited(self, name: str, child: subprocess.Popen[bytes]) -> list[str]:
+        self.exited_children.append((name, child.returncode))
+        if name == "broken":
+            raise RuntimeError("the job store is gone")
+        return []
+
+
+def test_each_child_that_dies_is_told_with_how_it_ended() -> None:
+    exits = RecordingExits()
+    commands = {"a": SLEEPER, "broken": SLEEPER}
+    supervisor = Supervisor(commands, restart_s=0.1, exits=exits)  # type: ignore[arg-type]
+    first: dict[str, int] = {}
+
+    def drive() -> None:
+        _wait_for(lambda: len(supervisor.children) == 2)
+        first.update({name: child.pid for name, child in supervisor.children.items()})
+        os.kill(first["a"], signal.SIGKILL)
+        os.kill(first["broken"], signal.SIGSEGV)
+        _wait_for(lambda: len(exits.exited_children) == 2)
+        _wait_for(lambda: all(c.pid != first[n] for n, c in supervisor.children.items()))
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    _supervise(supervisor, drive)
+    assert sorted(exits.exited_children) == [("a", -signal.SIGKILL), ("broken", -signal.SIGSEGV)]
+    assert exits.looks >= 2  # after every look at the children

@@ -38,7 +38,7 @@ def run_batch(job_id: str, ctx: WorkerContext, mate_done: MateDone) -> JobStatus
     batching is on; ``mate_done`` hears about each of those once the batch ends."""
     if ctx.batching.size <= 1:
         return run_job(job_id, ctx)
-    job = ctx.store.claim(job_id, ctx.lease_s)
+    job = ctx.store.claim(job_id, ctx.lease_s, ctx.holder)
     if job is None:
         log.info("job %s not claimable (finished, cancelled, deleted or leased)", job_id)
         return None
@@ -117,7 +117,7 @@ def _claim_some(candidates: list[Job], count: int, ctx: WorkerContext) -> list[J
     for candidate in candidates:
         if len(claimed) >= count:
             break
-        job = ctx.store.claim(candidate.id, ctx.lease_s)
+        job = ctx.store.claim(candidate.id, ctx.lease_s, ctx.holder)
         if job is not None:
             claimed.append(job)
     return claimed

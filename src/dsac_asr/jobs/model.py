@@ -88,6 +88,8 @@ class Job:
     transcript_metadata: dict[str, str] = field(default_factory=dict)
     lease_id: str | None = None
     """The token of the claim running the job (None unless running); see ``JobStore.claim``."""
+    holder: str | None = None
+    """The process running the job (``host:pid``; None unless running)."""
 
     @property
     def result_bucket(self) -> str:

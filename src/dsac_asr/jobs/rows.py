@@ -75,6 +75,7 @@ def job_from_row(row: JobRow) -> Job:
         attempts=row.attempts,
         transcript_metadata=dict(row.transcript_metadata),
         lease_id=row.lease_id,
+        holder=row.holder,
     )
 
 
@@ -108,6 +109,7 @@ def row_from_job(job: Job) -> JobRow:
         error_message=job.error.message if job.error else None,
         transcript_metadata=dict(job.transcript_metadata),
         lease_id=job.lease_id,
+        holder=job.holder,
     )
 
 

@@ -18,6 +18,7 @@ from dsac_asr.config import DEFAULT_INTERNAL_BUCKET
 from dsac_asr.egress import EgressPolicy, Timeouts
 from dsac_asr.errors import DsacError, NotFoundError, ObjectInUseError, TransientError
 from dsac_asr.jobs.fetch import fetch_input
+from dsac_asr.jobs.holders import process_holder
 from dsac_asr.jobs.lease import JobCancelled, LeaseKeeper
 from dsac_asr.jobs.model import Job, JobStatus
 from dsac_asr.jobs.results import (
@@ -64,6 +65,7 @@ class WorkerContext:
     fetch_timeouts: Timeouts = field(default_factory=lambda: Timeouts(10.0, 30.0, 3600.0))
     batching: JobBatching = field(default_factory=JobBatching)
     internal_bucket: str = DEFAULT_INTERNAL_BUCKET  # transcripts, out of every client's reach
+    holder: str = field(default_factory=process_holder)  # the process that claims jobs
 
 
 def run_job(job_id: str, ctx: WorkerContext) -> JobStatus | None:
@@ -72,7 +74,7 @@ def run_job(job_id: str, ctx: WorkerContext) -> JobStatus | None:
     Input and engine errors fail the job; ``TransientError`` is raised for the
     queue to retry, after the job is handed back.
     """
-    job = ctx.store.claim(job_id, ctx.lease_s)
+    job = ctx.store.claim(job_id, ctx.lease_s, ctx.holder)
     if job is None:
         log.info("job %s not claimable (finished, cancelled, deleted or leased)", job_id)
         return None

@@ -29,7 +29,7 @@ MAX_JOB_ID_LENGTH = 128
 MAX_PAGE_SIZE = 1000
 ACTIVE = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
 FINAL = frozenset(status.value for status in JobStatus if status.is_final)
-_NO_LEASE: dict[str, Any] = {"lease_until": None, "lease_id": None}
+_NO_LEASE: dict[str, Any] = {"lease_until": None, "lease_id": None, "holder": None}
 
 
 class JobStore(TenantStore, CallbackOutbox, ObjectClaims, SweepTurns):
@@ -89,14 +89,15 @@ class JobStore(TenantStore, CallbackOutbox, ObjectClaims, SweepTurns):
         with self.session() as session:
             return session.scalar(query) or 0
 
-    def claim(self, job_id: str, lease_s: float) -> Job | None:
+    def claim(self, job_id: str, lease_s: float, holder: str | None = None) -> Job | None:
         """Start (or restart) the job for a worker holding it for ``lease_s`` seconds.
 
         One atomic UPDATE: a queued job, or a running one whose lease has expired
         (its worker died), becomes running with a new lease, a fresh ``lease_id``
-        (the claim's token) and one more attempt. None when the job is final,
-        leased by another worker, or missing. Every later change by the worker
-        names ``lease_id``: once another claim took the job over, they do nothing.
+        (the claim's token), the ``holder`` process running it (``host:pid``) and
+        one more attempt. None when the job is final, leased by another worker, or
+        missing. Every later change by the worker names ``lease_id``: once another
+        claim took the job over, they do nothing.
         """
         now = self.clock()
         claimable = or_(
@@ -109,6 +110,7 @@ class JobStore(TenantStore, CallbackOutbox, ObjectClaims, SweepTurns):
             "lease_until": now + timedelta(seconds=lease_s),
             "lease_id": uuid.uuid4().hex,
             "attempts": JobRow.attempts + 1,
+            "holder": holder,
         }
         return self._transition(job_id, claimable, values)
 
@@ -160,7 +162,8 @@ class JobStore(TenantStore, CallbackOutbox, ObjectClaims, SweepTurns):
         """Hand a running job back (its worker hit a transient error): queued, no lease.
 
         The attempt is not counted: ``attempts`` counts runs that ended with the
-        worker gone (crashes), which bound how often a poison input is retried.
+        worker gone (crashes, not stops from outside: ``expire_claims``), which
+        bound how often a poison input is retried.
         False when the claim was lost (cancelled, finished, deleted or taken over).
         """
         values = {"status": JobStatus.QUEUED.value, "attempts": JobRow.attempts - 1}
@@ -225,6 +228,31 @@ class JobStore(TenantStore, CallbackOutbox, ObjectClaims, SweepTurns):
         expired = and_(_held(lease_id), JobRow.lease_until < self.clock())
         values = {"status": JobStatus.QUEUED.value, **_NO_LEASE}
         return self._transition(job_id, expired, values) is not None
+
+    def expire_claims(self, holder: str, *, counted: bool) -> list[str]:
+        """The process ``holder`` died: the leases of the jobs it was running (not yet
+        expired) expire now, so the sweeper queues them again at its next turn
+        instead of a lease later; their ids. ``counted=False`` (it was stopped from outside, not
+        crashed) takes back the attempt, which then does not count towards the
+        poison-input limit."""
+        now = self.clock()
+        values: dict[str, Any] = {"lease_until": now - timedelta(seconds=1)}
+        if not counted:
+            values["attempts"] = JobRow.attempts - 1
+        held = and_(
+            JobRow.status == JobStatus.RUNNING.value,
+            JobRow.holder == holder,
+            JobRow.lease_until >= now,  # once expired, the sweeper has it (counted)
+        )
+        statement = (
+            update(JobRow)
+            .where(held)
+            .values(values)
+            .returning(JobRow.id)
+            .execution_options(synchronize_session=False)
+        )
+        with self.session() as session:
+            return sorted(session.scalars(statement))
 
     def queued_ids(self) -> list[str]:
         """Ids of every queued job, oldest first."""

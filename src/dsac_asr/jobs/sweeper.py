@@ -5,7 +5,8 @@ that fails is logged and the next one still runs. ``sweep_steps`` builds the
 standard list; add a step there to have every deployment run it:
 
 - ``orphans``: a job whose worker died (or lost touch) stops having its lease
-  renewed; once the lease has expired, the job is queued again (a fresh message,
+  renewed (or has it expired at once by the worker that saw its job slot die,
+  ``jobs.slot_exits``); once the lease has expired, the job is queued again (a fresh message,
   then the job handed back to ``queued`` under no claim, which also fences the
   old claim). Redis redelivers an unacknowledged message only after its
   visibility timeout (hours), and the embedded queue may lose one in a crash:
@@ -24,14 +25,13 @@ sweep runs per interval however many there are.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from dsac_asr.errors import DsacError
 from dsac_asr.jobs.callback_sender import CallbackSettings, deliver_due
+from dsac_asr.jobs.holders import process_holder
 from dsac_asr.jobs.store import JobStore
 from dsac_asr.storage.base import ObjectStore
 
@@ -90,7 +90,7 @@ class Sweeper:
 
     def __init__(self, store: JobStore, steps: Sequence[SweepStep], interval_s: float) -> None:
         self.store, self.steps, self.interval_s = store, list(steps), interval_s
-        self.holder = f"{socket.gethostname()[:40]}:{os.getpid()}"
+        self.holder = process_holder()
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self.run, name="sweeper", daemon=True)
 

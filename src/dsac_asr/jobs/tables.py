@@ -87,7 +87,8 @@ class ApiKeyRow(Base):
 
 class JobRow(Base):
     """A transcription job; ``lease_until`` is when a running job's worker is presumed dead,
-    ``lease_id`` the token of the claim that holds it (every change a worker makes names it)."""
+    ``lease_id`` the token of the claim that holds it (every change a worker makes names it),
+    ``holder`` the process running it (``host:pid``: its supervisor names it when it dies)."""
 
     __tablename__ = "jobs"
     # Serves the foreign key and each tenant's newest-first listing.
@@ -108,6 +109,7 @@ class JobRow(Base):
     finished_at: Mapped[datetime | None]
     lease_until: Mapped[datetime | None]
     lease_id: Mapped[str | None] = mapped_column(String(32))
+    holder: Mapped[str | None] = mapped_column(String(64), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     duration_s: Mapped[float | None] = mapped_column(Float)
     processing_s: Mapped[float | None] = mapped_column(Float)
