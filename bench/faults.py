@@ -12,8 +12,9 @@ queue) on loopback:
    (nothing listens on its port) until ``--down-s`` seconds after the first job
    finished (so callbacks wait for it whatever the machine's speed);
 2. while jobs run, kills -9 a worker's job process (one per job slot) at random
-   moments (``--kills`` times, 3-10 s apart; the worker starts a new one, the
-   job's lease expires and the sweeper puts it back), and once, halfway through
+   moments (``--kills`` times, 3-10 s apart; the worker starts a new one and
+   expires the job's lease at once, not counting the kill as a crash, and the
+   sweeper puts the job back), and once, halfway through
    the receiver's outage (callbacks are waiting), kills -9 the whole service
    (serve, its worker and its job processes) and starts it again on the same
    data dir. By default a process blocked in a pipe read is spared: that was
