@@ -45,6 +45,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -354,6 +355,22 @@ def count_results(data_dir: Path, jobs: dict[str, dict[str, Any]]) -> tuple[int,
     return duplicated, len(expected - set(names))
 
 
+def slot_exits(folder: Path) -> dict[str, int]:
+    """From the service's logs: job slots that died holding jobs, how many jobs they
+    held, and how many of those deaths counted as crashes (towards the poison limit)."""
+    found = [
+        re.search(r" (crashed|stopped from outside) \(exit .*while running jobs (.*): queued", line)
+        for log in folder.glob("*.log")
+        for line in log.read_text(errors="replace").splitlines()
+    ]
+    deaths = [match for match in found if match is not None]
+    return {
+        "slot_deaths_holding_jobs": len(deaths),
+        "jobs_held_by_them": sum(len(match[2].split(", ")) for match in deaths),
+        "slot_deaths_counted_as_crashes": sum(match[1] == "crashed" for match in deaths),
+    }
+
+
 def report(run: Run, receiver: Receiver, ids: list[str], data_dir: Path) -> dict[str, Any]:
     jobs = {job_id: run.job(job_id) for job_id in ids}
     statuses = Counter(job.get("status", "missing") for job in jobs.values())
@@ -426,6 +443,7 @@ def main() -> None:
             finally:
                 receiver.close()
                 run.stop()
+            figures.update(slot_exits(Path(tmp)))
     figures.update(down_s=args.down_s, lease_s=args.lease_s, retry_s=args.retry_s,
                    setup="distributed" if args.distributed else "embedded")  # fmt: skip
     print(json.dumps(figures, indent=2))
