@@ -232,9 +232,9 @@ class JobStore(TenantStore, CallbackOutbox, ObjectClaims, SweepTurns):
     def expire_claims(self, holder: str, *, counted: bool) -> list[str]:
         """The process ``holder`` died: the leases of the jobs it was running (not yet
         expired) expire now, so the sweeper queues them again at its next turn
-        instead of a lease later; their ids. ``counted=False`` (it was stopped from outside, not
-        crashed) takes back the attempt, which then does not count towards the
-        poison-input limit."""
+        instead of a lease later; their ids. ``counted=False`` (it was stopped from
+        outside, not crashed) takes back the attempt, which then does not count
+        towards the poison-input limit."""
         now = self.clock()
         values: dict[str, Any] = {"lease_until": now - timedelta(seconds=1)}
         if not counted:
