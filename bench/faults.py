@@ -14,8 +14,8 @@ queue) on loopback:
 2. while jobs run, kills -9 a worker's job process (one per job slot) at random
    moments (``--kills`` times, 3-10 s apart; the worker starts a new one and
    expires the job's lease at once, not counting the kill as a crash, and the
-   sweeper puts the job back), and once, halfway through
-   the receiver's outage (callbacks are waiting), kills -9 the whole service
+   sweeper puts the job back), and once, halfway through the receiver's outage
+   (callbacks are waiting), kills -9 the whole service
    (serve, its worker and its job processes) and starts it again on the same
    data dir. By default a process blocked in a pipe read is spared: that was
    the former Celery prefork pool's idle wait for a task, and one killed there

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from dsac_asr.jobs.holders import process_holder
-from dsac_asr.jobs.model import Job
 from dsac_asr.jobs.slot_exits import ExitCause, SlotExits, exit_cause, oom_kills
 from dsac_asr.jobs.store import JobStore
 
@@ -69,9 +68,7 @@ class Counter:
         return self.value
 
 
-def _killed_slot_with_job(
-    store: JobStore, job_id: str, how: int
-) -> tuple[subprocess.Popen[bytes], Job]:
+def _killed_slot_with_job(store: JobStore, job_id: str, how: int) -> subprocess.Popen[bytes]:
     """A real process that held ``job_id`` and was killed with signal ``how``."""
     tenant = store.create_tenant(f"t-{job_id}", ["calls"])
     store.create_job(make_job(tenant, job_id))
@@ -80,12 +77,12 @@ def _killed_slot_with_job(
     assert claimed is not None and claimed.attempts == 1
     child.send_signal(how)
     child.wait(10)
-    return child, claimed
+    return child
 
 
 def test_a_slot_killed_from_outside_hands_its_job_back_uncounted(store: JobStore) -> None:
     exits = SlotExits(store, Counter())
-    child, _claimed = _killed_slot_with_job(store, "j", signal.SIGKILL)
+    child = _killed_slot_with_job(store, "j", signal.SIGKILL)
     assert exits.exited("slot 0", child) == ["j"]
     assert [job.id for job in store.expired_leases()] == ["j"]  # not 600 s from now
     assert store.get_job("j", None).attempts == 0
@@ -94,7 +91,7 @@ def test_a_slot_killed_from_outside_hands_its_job_back_uncounted(store: JobStore
 def test_a_slot_killed_by_the_oom_killer_counts_as_a_crash(store: JobStore) -> None:
     counter = Counter()
     exits = SlotExits(store, counter)
-    child, _claimed = _killed_slot_with_job(store, "j", signal.SIGKILL)
+    child = _killed_slot_with_job(store, "j", signal.SIGKILL)
     counter.value += 1  # the kernel killed a process for memory since the last look
     assert exits.exited("slot 0", child) == ["j"]
     assert [job.id for job in store.expired_leases()] == ["j"]
@@ -106,7 +103,7 @@ def test_an_oom_kill_before_the_last_look_is_not_the_slots(store: JobStore) -> N
     exits = SlotExits(store, counter)
     counter.value += 1
     exits.looked()  # the slot was alive after that kill
-    child, _claimed = _killed_slot_with_job(store, "j", signal.SIGKILL)
+    child = _killed_slot_with_job(store, "j", signal.SIGKILL)
     assert exits.exited("slot 0", child) == ["j"]
     assert store.get_job("j", None).attempts == 0
 
@@ -116,7 +113,7 @@ def test_a_segfault_counts_and_other_holders_are_untouched(store: JobStore) -> N
     store.create_job(make_job(tenant, "elsewhere"))
     assert store.claim("elsewhere", 600, "otherhost:1") is not None
     exits = SlotExits(store, Counter())
-    child, _claimed = _killed_slot_with_job(store, "j", signal.SIGSEGV)
+    child = _killed_slot_with_job(store, "j", signal.SIGSEGV)
     assert exits.exited("slot 0", child) == ["j"]
     assert store.get_job("j", None).attempts == 1
     assert [job.id for job in store.expired_leases()] == ["j"]
