@@ -76,7 +76,9 @@ class Supervisor:
     SIGTERM or Ctrl-C; then asks each to stop (SIGTERM: finish the running job) and
     waits. One process per job slot, so a slot killed -9 (even while idle) costs
     only its running job, which ``exits`` (``jobs.slot_exits``) hands to the
-    sweeper at once, its attempt counted only if the slot crashed."""
+    sweeper at once, its attempt counted only if the slot crashed. Before the
+    slots are asked to stop, ``exits`` takes back their jobs' attempts, so a job
+    cut off by the stop is not counted either."""
 
     def __init__(
         self,
@@ -97,8 +99,9 @@ class Supervisor:
                 self.stopping.wait(self.restart_s)
         except KeyboardInterrupt:
             pass
-        for child in self.children.values():
+        for name, child in self.children.items():
             if child.poll() is None:
+                self._tell_stopping(name, child)
                 child.terminate()
         try:
             for child in self.children.values():
@@ -118,6 +121,14 @@ class Supervisor:
             self.children[name] = subprocess.Popen(command)
         if self.exits is not None:
             self.exits.looked()
+
+    def _tell_stopping(self, name: str, child: subprocess.Popen[bytes]) -> None:
+        if self.exits is None:
+            return
+        try:
+            self.exits.stopping(name, child)
+        except Exception:  # stopping goes on: a job cut off then counts
+            log.exception("could not take back the attempts of %s's jobs", name)
 
     def _tell_exit(self, name: str, child: subprocess.Popen[bytes]) -> None:
         if self.exits is None:

@@ -126,6 +126,35 @@ def test_killing_the_whole_service_mid_job_loses_nothing(
     check_one_result_each(env, job_ids)
 
 
+def test_a_job_cut_off_when_a_stopping_service_is_killed_is_not_counted_as_a_crash(
+    env: dict[str, str], speech: bytes, tmp_path: Path
+) -> None:
+    """`docker stop`: SIGTERM, then kill -9 when the grace period ends. The worker
+    takes back the running job's attempt when told to stop, so a job cut off by
+    stops again and again never fails as a poison input (here twice, with a limit
+    of one attempt)."""
+    env["DSAC_MAX_JOB_ATTEMPTS"] = "1"
+    key = create_key(env, "acme")
+    job_id = ""
+    for stop in range(2):
+        log_path = tmp_path / f"stop{stop}.log"
+        service = Service(env, log_path)
+        service.start()
+        with service.client(key) as api:
+            job_id = job_id or _submit(api, speech)
+            _wait_in_log(log_path, f"job {job_id}: claimed (attempt 1", times=1)
+            time.sleep(0.5)  # under way (a long clip takes far longer than this)
+        assert service.process is not None
+        service.process.send_signal(signal.SIGTERM)
+        _wait_in_log(log_path, f"while it runs jobs {job_id}: attempt not counted", times=1)
+        _kill_everything(service)  # the grace period is over
+    with running_service(env, tmp_path / "last.log") as restarted, restarted.client(key) as api:
+        finished = wait_for_job(api, job_id, timeout_s=240)
+        assert finished["status"] == "succeeded", finished
+    assert f"job {job_id}: claimed (attempt 1" in (tmp_path / "last.log").read_text()
+    check_one_result_each(env, [job_id])
+
+
 def _kill_everything(service: Service) -> None:
     """kill -9 of serve, its worker and the worker's pool processes."""
     assert service.process is not None

@@ -20,6 +20,16 @@ SUCCESS = {
 }
 
 
+def _three_held_by_host1_one_by_host2(store: JobStore, acme: Tenant) -> dict[str, str]:
+    """Jobs "a", "b", "c" claimed by process ``host:1`` and "d" by ``host:2``, for 60 s;
+    the claim tokens of host:1's."""
+    for job_id in ("a", "b", "c", "d"):
+        store.create_job(make_job(acme, job_id))
+    claims = {job_id: token(store.claim(job_id, 60, "host:1")) for job_id in ("a", "b", "c")}
+    token(store.claim("d", 60, "host:2"))
+    return claims
+
+
 class FencingBehaviour(Tenants):
     """Claim tokens, stale claims, orphans handed back, sweep turns."""
 
@@ -75,10 +85,7 @@ class FencingBehaviour(Tenants):
     def test_a_dead_holders_jobs_expire_at_once_counted_only_if_it_crashed(
         self, store: JobStore, clock: FakeClock, acme: Tenant
     ) -> None:
-        for job_id in ("a", "b", "c", "d"):
-            store.create_job(make_job(acme, job_id))
-        claims = {job_id: token(store.claim(job_id, 60, "host:1")) for job_id in ("a", "b", "c")}
-        token(store.claim("d", 60, "host:2"))
+        claims = _three_held_by_host1_one_by_host2(store, acme)
         assert store.get_job("a", None).holder == "host:1"
         assert store.finish_success("c", claims["c"], **SUCCESS) is not None  # type: ignore[arg-type]
         assert store.get_job("c", None).holder is None
@@ -96,6 +103,27 @@ class FencingBehaviour(Tenants):
         crashed = store.claim("a", 60, "host:4")
         assert crashed is not None and crashed.attempts == 2
         assert store.expire_claims("host:9", counted=False) == []
+
+    def test_a_holder_told_to_stop_takes_back_its_attempts_and_keeps_its_leases(
+        self, store: JobStore, clock: FakeClock, acme: Tenant
+    ) -> None:
+        claims = _three_held_by_host1_one_by_host2(store, acme)
+        clock.advance(61)
+        assert [job.id for job in store.expired_leases()] == ["a", "b", "c", "d"]
+        assert store.heartbeat("a", claims["a"], 0.5, 60)
+        assert store.heartbeat("b", claims["b"], 0.5, 60)  # "c": the sweeper has it (counted)
+        assert store.take_back_attempts("host:1") == ["a", "b"]
+        assert [store.get_job(j, None).attempts for j in ("a", "b", "c", "d")] == [0, 0, 1, 1]
+        assert [job.id for job in store.expired_leases()] == ["c", "d"]  # the leases stay
+        assert store.heartbeat("a", claims["a"], 0.9, 60)  # still its claim: it may finish
+        done = store.finish_success("a", claims["a"], **SUCCESS)  # type: ignore[arg-type]
+        assert done is not None and done.status is JobStatus.SUCCEEDED
+        clock.advance(61)  # "b" was cut off: its lease runs out
+        assert store.requeue_expired("b", claims["b"])
+        again = store.claim("b", 60, "host:3")
+        assert again is not None and again.attempts == 1  # the stopped run is not counted
+        assert store.take_back_attempts("host:1") == []  # it holds nothing any more
+        assert store.take_back_attempts("host:9") == []
 
     def test_a_renewed_lease_is_not_handed_back(
         self, store: JobStore, clock: FakeClock, acme: Tenant

@@ -124,3 +124,35 @@ def test_a_slot_that_held_nothing_changes_nothing(store: JobStore) -> None:
     child.kill()
     child.wait(10)
     assert SlotExits(store, Counter()).exited("sweeper", child) == []
+
+
+def test_a_slot_being_stopped_takes_back_its_attempt_and_keeps_its_lease(
+    store: JobStore,
+) -> None:
+    tenant = store.create_tenant("acme", ["calls"])
+    store.create_job(make_job(tenant, "j"))
+    child = subprocess.Popen(SLEEPER)
+    try:
+        assert store.claim("j", 600, process_holder(child.pid)) is not None
+        exits = SlotExits(store, Counter())
+        assert exits.stopping("slot 0", child) == ["j"]
+        job = store.get_job("j", None)
+        assert (job.attempts, job.status.value) == (0, "running")
+        assert store.expired_leases() == []  # it may still finish the job
+    finally:
+        child.kill()
+        child.wait(10)
+
+
+def test_stopping_with_the_store_unreachable_is_logged_not_raised(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    unreachable = JobStore.open("postgresql+psycopg://postgres@127.0.0.1:1/none")
+    child = subprocess.Popen(SLEEPER)
+    try:
+        assert SlotExits(unreachable, Counter()).stopping("slot 0", child) == []
+    finally:
+        child.kill()
+        child.wait(10)
+        unreachable.close()
+    assert "stopping slot 0; cannot reach the job store" in caplog.text

@@ -59,10 +59,17 @@ class RecordingExits:
 
     def __init__(self) -> None:
         self.exited_children: list[tuple[str, int]] = []
+        self.stopping_children: list[tuple[str, int | None]] = []
         self.looks = 0
 
     def looked(self) -> None:
         self.looks += 1
+
+    def stopping(self, name: str, child: subprocess.Popen[bytes]) -> list[str]:
+        self.stopping_children.append((name, child.poll()))  # still running when told
+        if name == "broken":
+            raise RuntimeError("the job store is gone")
+        return []
 
     def exited(self, name: str, child: subprocess.Popen[bytes]) -> list[str]:
         self.exited_children.append((name, child.returncode))
@@ -89,3 +96,21 @@ def test_each_child_that_dies_is_told_with_how_it_ended() -> None:
     _supervise(supervisor, drive)
     assert sorted(exits.exited_children) == [("a", -signal.SIGKILL), ("broken", -signal.SIGSEGV)]
     assert exits.looks >= 2  # after every look at the children
+
+
+def test_each_running_child_is_told_stopping_before_it_is_asked_to_stop() -> None:
+    exits = RecordingExits()
+    commands = {"a": SLEEPER, "broken": SLEEPER, "gone": SLEEPER}
+    supervisor = Supervisor(commands, restart_s=60, exits=exits)  # type: ignore[arg-type]
+
+    def drive() -> None:
+        _wait_for(lambda: len(supervisor.children) == 3)
+        gone = supervisor.children["gone"]
+        os.kill(gone.pid, signal.SIGKILL)
+        _wait_for(lambda: gone.poll() is not None)  # dead, and not started again yet
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    _supervise(supervisor, drive)
+    assert sorted(exits.stopping_children) == [("a", None), ("broken", None)]
+    assert supervisor.children["a"].returncode == -signal.SIGTERM
+    assert supervisor.children["broken"].returncode == -signal.SIGTERM  # stopped all the same

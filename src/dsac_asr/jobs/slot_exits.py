@@ -16,8 +16,13 @@ Whether the death counts towards the job's poison-input limit
   counted in ``/proc/vmstat``): the attempt counts, and after
   ``DSAC_MAX_JOB_ATTEMPTS`` of them the job fails as ``worker_crashed``.
 
-When the whole worker dies (its supervisor too), nothing is there to tell; the
-jobs' leases run out and every such attempt counts.
+When the whole worker is told to stop (SIGTERM or Ctrl-C: ``docker stop``, a
+rolling update, a spot interruption's notice), ``stopping`` takes back the
+attempts of its slots' running jobs before asking the slots to finish them: a
+job cut off when the grace period ends (the orchestrator's SIGKILL, which kills
+the supervisor too) is queued again once its lease runs out, not counted. When
+the whole worker dies unannounced (kill -9, a lost machine), nothing is there
+to tell; the jobs' leases run out and every such attempt counts.
 """
 
 from __future__ import annotations
@@ -73,8 +78,9 @@ def exit_cause(returncode: int, oom_before: int | None, oom_after: int | None) -
 
 
 class SlotExits:
-    """Tells the job store about job slots that died; the supervisor calls ``exited``
-    for each child that ended and ``looked`` after each look at its children."""
+    """Tells the job store about job slots that died or are being stopped; the
+    supervisor calls ``exited`` for each child that ended, ``looked`` after each
+    look at its children and ``stopping`` for each child it is about to stop."""
 
     def __init__(self, store: JobStore, oom_counter: OomCounter = oom_kills) -> None:
         self.store, self.oom_counter = store, oom_counter
@@ -101,5 +107,20 @@ class SlotExits:
             log.warning(
                 "%s %s (exit %s) while running jobs %s: queued again (attempt %s)",
                 name, cause.value, child.returncode, ", ".join(job_ids), counted,
+            )  # fmt: skip
+        return job_ids
+
+    def stopping(self, name: str, child: subprocess.Popen[bytes]) -> list[str]:
+        """The worker is stopping and is about to ask the child to finish its jobs: take
+        their attempts back now (a job cut off by the stop is not counted); their ids."""
+        try:
+            job_ids = self.store.take_back_attempts(process_holder(child.pid))
+        except DsacError as exc:  # a job cut off by the stop then counts
+            log.warning("stopping %s; cannot reach the job store: %s", name, exc)
+            return []
+        if job_ids:
+            log.info(
+                "stopping %s while it runs jobs %s: attempt not counted if the stop cuts "
+                "them off", name, ", ".join(job_ids),
             )  # fmt: skip
         return job_ids

@@ -235,14 +235,28 @@ class JobStore(TenantStore, CallbackOutbox, ObjectClaims, SweepTurns):
         instead of a lease later; their ids. ``counted=False`` (it was stopped from
         outside, not crashed) takes back the attempt, which then does not count
         towards the poison-input limit."""
-        now = self.clock()
-        values: dict[str, Any] = {"lease_until": now - timedelta(seconds=1)}
+        values: dict[str, Any] = {"lease_until": self.clock() - timedelta(seconds=1)}
         if not counted:
             values["attempts"] = JobRow.attempts - 1
+        return self._update_held(holder, values)
+
+    def take_back_attempts(self, holder: str) -> list[str]:
+        """The process ``holder`` is being stopped (its worker was told to shut down):
+        the attempts of the jobs it is running (leases not yet expired) are taken
+        back now, while something is alive to say so; their ids. The leases stay:
+        a job that finishes before the process is gone is simply done, and one cut
+        off is queued again when its lease runs out, without that run counting
+        towards the poison-input limit. Call it once per stop."""
+        return self._update_held(holder, {"attempts": JobRow.attempts - 1}, JobRow.attempts > 0)
+
+    def _update_held(self, holder: str, values: dict[str, Any], *also: Any) -> list[str]:
+        """Set ``values`` on the running jobs whose live claim ``holder`` holds; their ids."""
+        now = self.clock()
         held = and_(
             JobRow.status == JobStatus.RUNNING.value,
             JobRow.holder == holder,
             JobRow.lease_until >= now,  # once expired, the sweeper has it (counted)
+            *also,
         )
         statement = (
             update(JobRow)
