@@ -4,9 +4,11 @@ with exactly one result, and a pending callback is delivered after a restart
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -114,12 +116,9 @@ def test_killing_the_whole_service_mid_job_loses_nothing(
     env: dict[str, str], speech: bytes, tmp_path: Path
 ) -> None:
     key = create_key(env, "acme")
-    service = Service(env, tmp_path / "first.log")
-    service.start()
-    with service.client(key) as api:
+    with _killed_at_the_end(env, tmp_path / "first.log") as service, service.client(key) as api:
         job_ids = [_submit(api, speech), _submit(api, speech)]
         _wait_running(api, job_ids)
-    _kill_everything(service)
     with running_service(env, tmp_path / "second.log") as restarted, restarted.client(key) as api:
         finished = [wait_for_job(api, job_id, timeout_s=240) for job_id in job_ids]
         assert [job["status"] for job in finished] == ["succeeded"] * 2, finished
@@ -138,16 +137,14 @@ def test_a_job_cut_off_when_a_stopping_service_is_killed_is_not_counted_as_a_cra
     job_id = ""
     for stop in range(2):
         log_path = tmp_path / f"stop{stop}.log"
-        service = Service(env, log_path)
-        service.start()
-        with service.client(key) as api:
-            job_id = job_id or _submit(api, speech)
+        with _killed_at_the_end(env, log_path) as service:  # when the grace period is over
+            with service.client(key) as api:
+                job_id = job_id or _submit(api, speech)
             _wait_in_log(log_path, f"job {job_id}: claimed (attempt 1", times=1)
             time.sleep(0.5)  # under way (a long clip takes far longer than this)
-        assert service.process is not None
-        service.process.send_signal(signal.SIGTERM)
-        _wait_in_log(log_path, f"while it runs jobs {job_id}: attempt not counted", times=1)
-        _kill_everything(service)  # the grace period is over
+            assert service.process is not None
+            service.process.send_signal(signal.SIGTERM)
+            _wait_in_log(log_path, f"while it runs jobs {job_id}: attempt not counted", times=1)
     with running_service(env, tmp_path / "last.log") as restarted, restarted.client(key) as api:
         finished = wait_for_job(api, job_id, timeout_s=240)
         assert finished["status"] == "succeeded", finished
@@ -155,13 +152,25 @@ def test_a_job_cut_off_when_a_stopping_service_is_killed_is_not_counted_as_a_cra
     check_one_result_each(env, [job_id])
 
 
+@contextlib.contextmanager
+def _killed_at_the_end(env: dict[str, str], log_path: Path) -> Iterator[Service]:
+    """A started service whose processes are all killed -9 when the block ends (also
+    when a check in it fails)."""
+    service = Service(env, log_path)
+    service.start()
+    try:
+        yield service
+    finally:
+        _kill_everything(service)
+
+
 def _kill_everything(service: Service) -> None:
     """kill -9 of serve, its worker and the worker's pool processes."""
     assert service.process is not None
     for pid in [*child_pids(service.process.pid), service.process.pid]:
-        for child in child_pids(pid):
-            os.kill(child, signal.SIGKILL)
-        os.kill(pid, signal.SIGKILL)
+        for child in [*child_pids(pid), pid]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGKILL)
     service.process.wait(10)
 
 
@@ -176,9 +185,7 @@ def test_a_callback_waiting_for_a_receiver_survives_killing_the_whole_service(
     env.update(DSAC_EGRESS_ALLOW="127.0.0.1", DSAC_CALLBACK_RETRY_S=",".join(["2"] * 30))
     key = create_key(env, "acme")
     port = free_port()  # the receiver is down: nothing listens here yet
-    service = Service(env, tmp_path / "first.log")
-    service.start()
-    with service.client(key) as api:
+    with _killed_at_the_end(env, tmp_path / "first.log") as service, service.client(key) as api:
         files = {"file": ("fox.wav", english_wav.read_bytes(), "audio/wav")}
         data = {"model": "whisper-tiny.en", "callback_url": f"http://127.0.0.1:{port}/hook"}
         job_id = api.post("/v1/jobs", files=files, data=data).json()["id"]
@@ -188,7 +195,6 @@ def test_a_callback_waiting_for_a_receiver_survives_killing_the_whole_service(
             time.sleep(0.2)
         tried = _attempts(api, job_id)
     assert len(tried) >= 2 and {a["outcome"] for a in tried} == {"retry"}, tried
-    _kill_everything(service)
 
     def receiver(handler: Handler, _received: Received) -> None:
         handler.reply(204)
