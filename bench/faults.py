@@ -17,7 +17,9 @@ queue) on loopback:
    sweeper puts the job back), and once, halfway through the receiver's outage
    (callbacks are waiting), kills -9 the whole service
    (serve, its worker and its job processes) and starts it again on the same
-   data dir. By default a process blocked in a pipe read is spared: that was
+   data dir (with ``--stop-grace-s G``: stops it as an orchestrator does,
+   SIGTERM and then kill -9 of what is left after G seconds, as ``docker stop``
+   or a spot interruption would). By default a process blocked in a pipe read is spared: that was
    the former Celery prefork pool's idle wait for a task, and one killed there
    hung the worker (Celery issue #2011); job processes are now single-process
    Celery workers, killed idle or busy alike. ``--kill-idle`` spares none; a
@@ -126,13 +128,17 @@ class Run:
         assert self.service.process is not None
         return _kill_one_job_process(child_pids(self.service.process.pid), rng, idle_too)
 
-    def kill_everything_and_restart(self) -> None:
-        """kill -9 serve, its worker and the pool; start serve again."""
+    def kill_everything_and_restart(self, grace_s: float | None = None) -> None:
+        """kill -9 serve, its worker and the pool (after SIGTERM and ``grace_s``
+        seconds, when given); start serve again."""
         process = self.service.process
         assert process is not None
-        for pid in [*child_pids(process.pid), process.pid]:
-            for child in child_pids(pid):
-                _kill(child)
+        workers = child_pids(process.pid)
+        tree = [pid for worker in workers for pid in [*child_pids(worker), worker]]
+        if grace_s is not None:
+            process.send_signal(signal.SIGTERM)
+            time.sleep(grace_s)
+        for pid in [*tree, process.pid]:
             _kill(pid)
         process.wait(10)
         self.service = self._start()
@@ -219,13 +225,16 @@ class DistributedRun(Run):
         workers = [process.pid for process in self.processes[1:]]
         return _kill_one_job_process(workers, rng, idle_too)
 
-    def kill_everything_and_restart(self) -> None:
+    def kill_everything_and_restart(self, grace_s: float | None = None) -> None:
+        children = [child for process in self.processes for child in child_pids(process.pid)]
+        tree = [pid for child in children for pid in [*child_pids(child), child]]
+        if grace_s is not None:
+            for process in self.processes:
+                process.send_signal(signal.SIGTERM)
+            time.sleep(grace_s)
+        for pid in [*tree, *(process.pid for process in self.processes)]:
+            _kill(pid)
         for process in self.processes:
-            for child in child_pids(process.pid):
-                for grandchild in child_pids(child):
-                    _kill(grandchild)
-                _kill(child)
-            _kill(process.pid)
             process.wait(10)
         self._start_all()
 
@@ -298,7 +307,7 @@ def inject_faults(
             receiver.start()
             receiver_up_at = round(now, 1)
         if service_killed_at is None and outage_s is not None and outage_s >= args.down_s / 2:
-            run.kill_everything_and_restart()
+            run.kill_everything_and_restart(args.stop_grace_s)
             service_killed_at = round(now, 1)
         elif (
             kills < args.kills
@@ -364,7 +373,14 @@ def slot_exits(folder: Path) -> dict[str, int]:
         for line in log.read_text(errors="replace").splitlines()
     ]
     deaths = [match for match in found if match is not None]
+    stopping = [
+        line
+        for log in folder.glob("*.log")
+        for line in log.read_text(errors="replace").splitlines()
+        if "attempt not counted if the stop cuts them off" in line
+    ]
     return {
+        "slot_stops_holding_jobs": len(stopping),
         "slot_deaths_holding_jobs": len(deaths),
         "jobs_held_by_them": sum(len(match[2].split(", ")) for match in deaths),
         "slot_deaths_counted_as_crashes": sum(match[1] == "crashed" for match in deaths),
@@ -411,6 +427,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--timeout-s", type=float, default=900.0)
     parser.add_argument("--stall-s", type=float, default=120.0, help="no job finished: stop")
+    parser.add_argument(
+        "--stop-grace-s", type=float, help="stop the service (SIGTERM, kill -9 after this)"
+    )
     parser.add_argument("--kill-idle", action="store_true", help="kill idle pool processes too")
     parser.add_argument(
         "--distributed", action="store_true", help="PostgreSQL, Redis, api + 2 workers"
@@ -445,6 +464,7 @@ def main() -> None:
                 run.stop()
             figures.update(slot_exits(Path(tmp)))
     figures.update(down_s=args.down_s, lease_s=args.lease_s, retry_s=args.retry_s,
+                   stop_grace_s=args.stop_grace_s,
                    setup="distributed" if args.distributed else "embedded")  # fmt: skip
     print(json.dumps(figures, indent=2))
     for name in ("jobs_lost", "results_duplicated", "results_missing", "callbacks_lost",
