@@ -133,8 +133,7 @@ class Run:
         seconds, when given); start serve again."""
         process = self.service.process
         assert process is not None
-        workers = child_pids(process.pid)
-        tree = [pid for worker in workers for pid in [*child_pids(worker), worker]]
+        tree = _descendants([process.pid])
         if grace_s is not None:
             process.send_signal(signal.SIGTERM)
             time.sleep(grace_s)
@@ -178,6 +177,13 @@ def _idle_in_queue_read(pid: int) -> bool:
         return Path(f"/proc/{pid}/wchan").read_text().strip() in ("anon_pipe_read", "pipe_read")
     except OSError:
         return True
+
+
+def _descendants(parents: list[int]) -> list[int]:
+    """The children and grandchildren of ``parents``, read now (to kill them even once
+    their parents are gone), grandchildren first."""
+    children = [child for parent in parents for child in child_pids(parent)]
+    return [pid for child in children for pid in [*child_pids(child), child]]
 
 
 def _kill(pid: int) -> None:
@@ -226,8 +232,7 @@ class DistributedRun(Run):
         return _kill_one_job_process(workers, rng, idle_too)
 
     def kill_everything_and_restart(self, grace_s: float | None = None) -> None:
-        children = [child for process in self.processes for child in child_pids(process.pid)]
-        tree = [pid for child in children for pid in [*child_pids(child), child]]
+        tree = _descendants([process.pid for process in self.processes])
         if grace_s is not None:
             for process in self.processes:
                 process.send_signal(signal.SIGTERM)
@@ -266,7 +271,7 @@ def _stop(service: Service) -> None:
     """SIGTERM, then kill -9 of what is left (a hung worker does not stop by itself)."""
     process = service.process
     assert process is not None
-    tree = [pid for worker in child_pids(process.pid) for pid in [worker, *child_pids(worker)]]
+    tree = _descendants([process.pid])
     with contextlib.suppress(AssertionError):  # it did not stop in time
         service.stop(timeout_s=30)
     for pid in tree:

@@ -68,13 +68,19 @@ class Counter:
         return self.value
 
 
-def _killed_slot_with_job(store: JobStore, job_id: str, how: int) -> subprocess.Popen[bytes]:
-    """A real process that held ``job_id`` and was killed with signal ``how``."""
+def _slot_holding(store: JobStore, job_id: str) -> subprocess.Popen[bytes]:
+    """A real process that holds a new job ``job_id`` (claimed for 600 s)."""
     tenant = store.create_tenant(f"t-{job_id}", ["calls"])
     store.create_job(make_job(tenant, job_id))
     child = subprocess.Popen(SLEEPER)
     claimed = store.claim(job_id, 600, process_holder(child.pid))
     assert claimed is not None and claimed.attempts == 1
+    return child
+
+
+def _killed_slot_with_job(store: JobStore, job_id: str, how: int) -> subprocess.Popen[bytes]:
+    """A real process that held ``job_id`` and was killed with signal ``how``."""
+    child = _slot_holding(store, job_id)
     child.send_signal(how)
     child.wait(10)
     return child
@@ -129,11 +135,8 @@ def test_a_slot_that_held_nothing_changes_nothing(store: JobStore) -> None:
 def test_a_slot_being_stopped_takes_back_its_attempt_and_keeps_its_lease(
     store: JobStore,
 ) -> None:
-    tenant = store.create_tenant("acme", ["calls"])
-    store.create_job(make_job(tenant, "j"))
-    child = subprocess.Popen(SLEEPER)
+    child = _slot_holding(store, "j")
     try:
-        assert store.claim("j", 600, process_holder(child.pid)) is not None
         exits = SlotExits(store, Counter())
         assert exits.stopping("slot 0", child) == ["j"]
         job = store.get_job("j", None)
